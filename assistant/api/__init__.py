@@ -1,0 +1,1 @@
+"""The HTTP channel: FastAPI app factory, routes and the error mapping."""

@@ -1,0 +1,90 @@
+"""The one place where errors become HTTP statuses and ``{"error": {"code", "message"}}`` bodies."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant import errors as e
+from assistant.logs import get_logger
+
+log = get_logger(__name__)
+
+STATUS: dict[type[e.AssistantError], int] = {
+    e.InvalidInput: 422,
+    e.RuleViolation: 422,
+    e.ConsistencyError: 422,
+    e.NotFound: 404,
+    e.Unauthorized: 401,
+    e.Forbidden: 403,
+    e.RateLimited: 429,
+    e.PayloadTooLarge: 413,
+    e.UpstreamUnavailable: 503,
+    e.ConfigurationError: 500,
+}
+
+_HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "请求格式错误", "bad request"),
+    404: ("not_found", "未找到该地址", "no such path"),
+    405: ("method_not_allowed", "不支持该请求方法", "method not allowed"),
+}
+
+
+def status_for(exc: e.AssistantError) -> int:
+    """The HTTP status of an assistant error (nearest registered base class)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str]]:
+    """The contract's error shape."""
+    body = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    return {"error": body}
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str, str, str | None]:
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    kind = str(first.get("type", ""))
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    field = ".".join(loc) or None
+    if kind == "json_invalid":
+        return 400, "malformed_json", "请求体不是合法的JSON / the request body is not valid JSON", None
+    if kind == "missing":
+        return 422, "invalid_input", f"缺少必填字段 {field} / missing required field {field}", field
+    msg = str(first.get("msg", "invalid value"))
+    return 422, "invalid_input", f"字段 {field or '请求体'} 无效：{msg} / invalid field {field or 'body'}: {msg}", field
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers; unhandled exceptions become a 500 without a traceback."""
+
+    @app.exception_handler(e.AssistantError)
+    async def _assistant_error(_request: Request, exc: e.AssistantError) -> JSONResponse:
+        status = status_for(exc)
+        headers = {"Retry-After": "60"} if status == 429 else None
+        return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, code, message, field = _validation_message(exc)
+        return JSONResponse(error_body(code, message, field), status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, zh, en = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理", str(exc.detail)))
+        return JSONResponse(error_body(code, f"{zh} / {en}"), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", path=request.url.path, error=type(exc).__name__)
+        return JSONResponse(
+            error_body("internal_error", "服务内部错误，请稍后再试 / internal error, please try again later"),
+            status_code=500,
+        )

