@@ -51,6 +51,22 @@ def _quote(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from assistant.evals import run_suite, suites
+    from assistant.settings import get_settings
+
+    names = [args.suite] if args.suite else suites()
+    unknown = [n for n in names if n not in suites()]
+    if unknown:
+        print(f"未知的评测集 / unknown suite: {', '.join(unknown)} (available: {', '.join(suites())})",
+              file=sys.stderr)
+        return 2
+    for name in names:
+        print(f"== eval {name} ==")
+        run_suite(name, get_settings())
+    return 0
+
+
 def _lazy(module: str, func: str) -> Handler:
     """A handler that lives in a feature module, imported only when the command runs."""
 
@@ -81,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fees", default="0", help="前期费用（元）")
     p.add_argument("--schedule", action="store_true", help="print the full schedule")
     p.set_defaults(handler=_quote)
+
+    p = sub.add_parser("eval", help="run evaluation suites in eval/ and print their figures")
+    p.add_argument("suite", nargs="?", help="suite name (default: all)")
+    p.set_defaults(handler=_eval)
+
+    p = sub.add_parser("train", help="retrain a shipped model from public data (needs the [train] extra)")
+    train = p.add_subparsers(dest="model", required=True)
+    # feature modules register their trainers below: train.add_parser("NAME").set_defaults(handler=_lazy(...))
 
     return parser
 

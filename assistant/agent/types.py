@@ -1,0 +1,73 @@
+"""What one chat turn produces (the contract's ``/v1/chat`` shape) and the session state."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Channel = Literal["app", "wechat", "web", "cli", "copilot", "rasa", "api"]
+
+
+class ToolCallRecord(BaseModel):
+    """A tool the engine called this turn."""
+
+    name: str
+    arguments: dict[str, Any]
+    result: Any = None
+    error: str | None = None
+
+
+class Citation(BaseModel):
+    """A knowledge-base passage the reply relies on."""
+
+    doc_id: str
+    title: str
+    snippet: str
+
+
+class DocumentRef(BaseModel):
+    """A document issued this turn."""
+
+    document_id: str
+    kind: str
+    url: str
+
+
+class ChatTurn(BaseModel):
+    """The reply to one customer message."""
+
+    session_id: str
+    reply: str
+    intent: str
+    slots: dict[str, Any] = Field(default_factory=dict, description="The session's state so far")
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    documents: list[DocumentRef] = Field(default_factory=list)
+    handoff: bool = False
+    offers: list[dict[str, Any]] = Field(default_factory=list, description="Offer cards, when matching ran")
+    quote: dict[str, Any] | None = Field(default=None, description="Quote summary + schedule, when priced")
+    engine: str = "offline"
+    lang: str = "zh"
+
+
+class SessionState(BaseModel):
+    """Everything the engine remembers about a conversation (persisted between turns)."""
+
+    session_id: str
+    channel: str = "app"
+    lang: str = "zh"
+    slots: dict[str, Any] = Field(default_factory=dict)
+    flow: str | None = None
+    pending_slot: str | None = None
+    suspended_flow: str | None = None
+    awaiting_consent: bool = False
+    consent: bool = False
+    handoff: bool = False
+    handoff_reason: str | None = None
+    last_intent: str | None = None
+    last_offers: list[dict[str, Any]] = Field(default_factory=list)
+    application: dict[str, Any] | None = None
+    last_decision: dict[str, Any] | None = None
+    complaints: list[str] = Field(default_factory=list)
+    turns: int = 0
