@@ -69,8 +69,8 @@ class Settings(BaseSettings):
 
     # --- lending policy (house rules, configurable) ----------------------------------------------
     affordability_share: Decimal = Field(default=Decimal("0.5"), description="Max payment / income.")
-    self_use_ltv_cap_ice: Decimal = Field(default=Decimal("0.80"), description="Lender-set cap (2024 rule).")
-    self_use_ltv_cap_nev: Decimal = Field(default=Decimal("0.85"), description="Lender-set cap (2024 rule).")
+    self_use_ltv_cap_ice: Decimal = Field(default=Decimal("0.85"), description="Lender-set cap (2024 rule): min 15 % down.")
+    self_use_ltv_cap_nev: Decimal = Field(default=Decimal("0.90"), description="Lender-set cap (2024 rule): min 10 % down.")
     challenger_share: float = Field(default=0.2, ge=0.0, le=1.0, description="A/B share for the challenger.")
 
     # --- privacy ---------------------------------------------------------------------------------
