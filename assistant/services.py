@@ -37,11 +37,44 @@ class Services:
         return make_session_factory(self.engine)
 
     @cached_property
+    def prompts(self) -> Any:
+        """Reply templates and system prompts (``prompts/``)."""
+        from assistant.agent.prompts import PromptLibrary
+
+        return PromptLibrary(self.settings.prompts_dir)
+
+    @cached_property
+    def session_store(self) -> Any:
+        """Chat sessions and messages, personal data encrypted at rest."""
+        from assistant.agent.store import SessionStore
+        from assistant.storage.crypto import Cipher, load_key
+
+        return SessionStore(self.sessions, Cipher(load_key(self.settings)))
+
+    @cached_property
+    def chat(self) -> Any:
+        """The chat service every channel uses (LLM engine when configured, else offline)."""
+        from assistant.agent.service import ChatService
+
+        return ChatService(self, self.session_store, self.prompts)
+
+    def session_application(self, session_id: str) -> dict[str, Any] | None:
+        """The loan terms a chat session was last quoted (documents by session id)."""
+        return self.chat.application(session_id)
+
+    @cached_property
     def lender_caps(self) -> LenderCaps:
         """The lender's own LTV caps for self-use cars (2024 rule)."""
         return LenderCaps(
             self_use_ice=self.settings.self_use_ltv_cap_ice, self_use_nev=self.settings.self_use_ltv_cap_nev
         )
+
+    @cached_property
+    def audit(self) -> Any:
+        """The hash-chained audit trail (``record(event, session_id, data)``, ``verify()``)."""
+        from assistant.audit import AuditLog
+
+        return AuditLog(self.sessions, head_path=self.settings.data_dir / "audit_head.json")
 
     def warm_up(self) -> dict[str, Any]:
         """Build what the service needs before taking traffic; returns what was prepared."""

@@ -1,0 +1,74 @@
+"""Human-readable renderings of slots, for summaries, copilot notes and "what did we say so far"."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from assistant.domain.money import percent_str, yuan_str
+
+SLOT_LABELS: dict[str, tuple[str, str]] = {
+    "budget": ("预算", "budget"),
+    "vehicle_price": ("车价", "car price"),
+    "down_payment": ("首付", "down payment"),
+    "down_payment_ratio": ("首付比例", "down-payment share"),
+    "loan_amount": ("贷款金额", "loan amount"),
+    "term_months": ("期数", "term"),
+    "monthly_income": ("月收入", "monthly income"),
+    "quoted_rate": ("报价利率", "quoted rate"),
+    "rate_type": ("利率类型", "rate type"),
+    "body_type": ("车型", "body type"),
+    "energy_type": ("能源类型", "energy type"),
+    "vehicle_condition": ("新车/二手", "condition"),
+    "brand": ("品牌", "brand"),
+    "city": ("城市", "city"),
+    "age": ("年龄", "age"),
+    "vehicle_age_years": ("车龄", "vehicle age"),
+    "mileage_km": ("里程", "mileage"),
+    "overdue_days": ("逾期天数", "days overdue"),
+    "repayment_method": ("还款方式", "repayment method"),
+    "document_kind": ("文件", "document"),
+}
+ENUM_ZH: dict[str, str] = {
+    "suv": "SUV", "sedan": "轿车", "mpv": "MPV", "hatchback": "两厢车", "pickup": "皮卡",
+    "ice": "燃油", "bev": "纯电", "phev": "插混/增程", "hev": "油电混动", "nev": "新能源",
+    "new": "新车", "used": "二手车", "flat": "费率（按原始本金计息）", "nominal": "年利率",
+    "equal_installment": "等额本息", "equal_principal": "等额本金",
+    "loan_contract": "借款合同", "risk_disclosure": "风险提示书", "repayment_schedule": "还款计划表",
+    "privacy_consent": "个人信息授权书",
+}
+MONEY_SLOTS = {"budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income"}
+
+
+def slot_value_text(name: str, value: Any, lang: str = "zh") -> str:
+    """One slot value for people: 150000 → '15万元' (zh) / '150,000 yuan' (en)."""
+    if name in MONEY_SLOTS:
+        amount = Decimal(str(value))
+        if lang == "zh" and amount >= 10000 and amount % 100 == 0:
+            wan = (amount / 10000).normalize()
+            return f"{wan:f}万元"
+        return f"{yuan_str(amount)}元" if lang == "zh" else f"{yuan_str(amount)} yuan"
+    if name in {"down_payment_ratio", "quoted_rate"}:
+        return percent_str(Decimal(str(value)), 2 if name == "quoted_rate" else 0)
+    if name == "term_months":
+        return f"{value}期" if lang == "zh" else f"{value} months"
+    if name == "mileage_km":
+        return f"{value}公里" if lang == "zh" else f"{value} km"
+    if name in {"vehicle_age_years", "age"}:
+        return f"{value}年" if lang == "zh" and name == "vehicle_age_years" else (
+            f"{value}岁" if lang == "zh" else f"{value} years")
+    if name == "overdue_days":
+        return f"{value}天" if lang == "zh" else f"{value} days"
+    if lang == "zh":
+        return ENUM_ZH.get(str(value), str(value))
+    return str(value)
+
+
+def describe_slots(slots: dict[str, Any], lang: str = "zh", only: list[str] | None = None) -> str:
+    """'预算15万元，车型SUV，首付比例30%' — in the contract's slot order."""
+    parts = []
+    for name, (zh, en) in SLOT_LABELS.items():
+        if name in slots and (only is None or name in only):
+            label = zh if lang == "zh" else en
+            parts.append(f"{label}{'' if lang == 'zh' else ' '}{slot_value_text(name, slots[name], lang)}")
+    return ("，" if lang == "zh" else ", ").join(parts)

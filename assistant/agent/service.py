@@ -1,0 +1,219 @@
+"""The chat service every channel uses: one turn in, one :class:`ChatTurn` out, state persisted.
+
+It validates the message, serialises turns per session, picks the engine (LLM when configured,
+otherwise offline), saves the customer's words before anything can fail, and records tool calls,
+decisions, documents and hand-offs to the audit trail.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from assistant.agent.llm import LLMEngine
+from assistant.agent.model import ChatModel, LangChainChatModel
+from assistant.agent.offline import OfflineEngine, TurnDraft
+from assistant.agent.prompts import PromptLibrary
+from assistant.agent.store import SessionStore
+from assistant.agent.types import ChatTurn, SessionState
+from assistant.errors import AssistantError, InvalidInput
+from assistant.logs import get_logger
+from assistant.tools.registry import ToolContext
+
+log = get_logger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def detect_lang(text: str, previous: str = "zh") -> str:
+    """Chinese when the message has Chinese characters; English when it is English words; else as before."""
+    if _CJK.search(text):
+        return "zh"
+    if len(_LATIN_WORD.findall(text)) >= 2:
+        return "en"
+    return previous
+
+
+class ChatService:
+    """Turns for all channels (app, web, WeChat, CLI, copilot, rasa)."""
+
+    def __init__(self, services: Any, store: SessionStore, prompts: PromptLibrary,
+                 model: ChatModel | None = None) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.store = store
+        self.prompts = prompts
+        self.offline = OfflineEngine(services, prompts)
+        if model is None and self.settings.llm_configured:
+            key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else None
+            model = LangChainChatModel(self.settings.llm_base_url, self.settings.llm_model, key,
+                                       self.settings.llm_timeout_s, self.settings.llm_max_retries)
+        self.llm = LLMEngine(self.offline, model, prompts) if model is not None else None
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    # ------------------------------------------------------------------ public API
+    def handle(self, message: Any, session_id: str | None = None, channel: str = "app", *,
+               create: bool = False, on_delta: Any = None) -> ChatTurn:
+        """One customer message → one reply. ``create``: an unknown ``session_id`` starts a new session
+        with that id (channels that own their ids, e.g. WeChat); otherwise it is a NotFound."""
+        text = self.clean(message)
+        if session_id is not None and not self.store.exists(session_id) and not create:
+            self.store.load(session_id)  # raises NotFound with the bilingual message
+        sid = session_id or self.store.new_id()
+        with self._lock(sid):
+            state = self._load_or_new(sid, channel)
+            state.lang = detect_lang(text, state.lang)
+            started = time.perf_counter()
+            draft = self._run_engine(state, text, channel, on_delta)
+            state.turns += 1
+            self.store.save(state, [("customer", text, draft.intent), ("assistant", draft.reply, draft.intent)])
+            turn = self._to_turn(state, draft)
+            self._record(state, draft, time.perf_counter() - started)
+            return turn
+
+    def stream(self, message: Any, session_id: str | None = None, channel: str = "web",
+               *, create: bool = False) -> Iterator[dict[str, Any]]:
+        """Yield ``{"type": "delta", "text"}`` events while the reply is produced, then ``{"type": "turn"}``."""
+        events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        streamed: list[str] = []
+
+        def on_delta(text: str) -> None:
+            streamed.append(text)
+            events.put({"type": "delta", "text": text})
+
+        def work() -> None:
+            try:
+                turn = self.handle(message, session_id, channel, create=create, on_delta=on_delta)
+                if not streamed or "".join(streamed) != turn.reply:
+                    # Offline replies (or a guarded LLM reply) are streamed in small pieces now.
+                    if streamed:
+                        events.put({"type": "reset"})
+                    for i in range(0, len(turn.reply), 12):
+                        events.put({"type": "delta", "text": turn.reply[i:i + 12]})
+                events.put({"type": "turn", "turn": turn.model_dump(mode="json")})
+            except AssistantError as exc:
+                events.put({"type": "error", "error": {"code": exc.code, "message": exc.message}})
+            finally:
+                events.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        while (event := events.get()) is not None:
+            yield event
+
+    def transcript(self, session_id: str) -> list[dict[str, str]]:
+        """The conversation so far (personal data masked)."""
+        return self.store.transcript(session_id)
+
+    def state(self, session_id: str) -> SessionState:
+        """The session's state (NotFound when unknown)."""
+        return self.store.load(session_id)
+
+    def application(self, session_id: str) -> dict[str, Any] | None:
+        """The loan terms this session was last quoted (for documents by session)."""
+        return self.store.load(session_id).application
+
+    def clean(self, message: Any) -> str:
+        """Validate a customer message: a non-empty string within the length limit."""
+        if not isinstance(message, str):
+            raise InvalidInput("消息必须是文本", "message must be a string", field="message")
+        text = _CONTROL.sub("", message).strip()
+        if not text:
+            raise InvalidInput("消息不能为空", "message must not be empty", field="message")
+        limit = self.settings.max_message_chars
+        if len(text) > limit:
+            raise InvalidInput(f"消息过长，请精简到{limit}字以内", f"message too long: at most {limit} characters",
+                               field="message")
+        return text
+
+    # ------------------------------------------------------------------ internals
+    def _lock(self, session_id: str) -> threading.Lock:
+        with self._locks_guard:
+            if len(self._locks) > 10_000:
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            return self._locks.setdefault(session_id, threading.Lock())
+
+    def _load_or_new(self, sid: str, channel: str) -> SessionState:
+        if self.store.exists(sid):
+            return self.store.load(sid)
+        return SessionState(session_id=sid, channel=channel)
+
+    def _run_engine(self, state: SessionState, text: str, channel: str, on_delta: Any) -> TurnDraft:
+        ctx = ToolContext(services=self.services, session_id=state.session_id, channel=channel)
+        try:
+            if self.llm is not None:
+                history = self.store.transcript(state.session_id) if state.turns else []
+                return self.llm.turn(state, text, ctx, history, on_delta)
+            return self.offline.turn(state, text, ctx)
+        except AssistantError as exc:
+            # A tool or component refused: tell the customer why; the conversation continues.
+            log.warning("turn_error", code=exc.code)
+            draft = TurnDraft(intent=state.last_intent or "out_of_scope", reply=exc.zh if state.lang == "zh" else exc.en)
+            return draft
+        except Exception as exc:  # never lose the customer's words because of a bug
+            log.error("turn_crash", error=type(exc).__name__)
+            reply = ("抱歉，系统处理出现问题，您的消息已记录。请稍后再试或输入“转人工”。" if state.lang == "zh"
+                     else "Sorry, something went wrong; your message is saved. Try again or type 'human'.")
+            return TurnDraft(intent=state.last_intent or "out_of_scope", reply=reply)
+
+    def _to_turn(self, state: SessionState, draft: TurnDraft) -> ChatTurn:
+        return ChatTurn(
+            session_id=state.session_id,
+            reply=draft.reply,
+            intent=draft.intent,
+            slots={k: v for k, v in state.slots.items() if k != "has_delinquency"},
+            tool_calls=draft.tool_calls,
+            citations=draft.citations,
+            documents=draft.documents,
+            handoff=draft.handoff or state.handoff,
+            offers=draft.offers,
+            quote=draft.quote,
+            engine=draft.engine,
+            lang=state.lang,
+        )
+
+    def _record(self, state: SessionState, draft: TurnDraft, seconds: float) -> None:
+        """Audit trail and metrics (components from the channels layer, when installed)."""
+        audit = _optional(self.services, "audit")
+        if audit is not None:
+            for call in draft.tool_calls:
+                audit.record("tool_call", state.session_id, {"tool": call.name, "arguments": call.arguments,
+                                                             "error": call.error})
+            if state.last_decision and any(c.name == "score_applicant" for c in draft.tool_calls):
+                audit.record("decision", state.session_id, dict(state.last_decision))
+            for doc in draft.documents:
+                audit.record("document_issued", state.session_id, doc.model_dump())
+            if draft.handoff:
+                audit.record("handoff", state.session_id, {"reason": state.handoff_reason})
+        metrics = _optional_module("assistant.metrics")
+        if metrics is not None:
+            metrics.TURNS.inc()
+            metrics.TURN_LATENCY.labels(engine=draft.engine).observe(seconds)
+            for call in draft.tool_calls:
+                metrics.TOOL_CALLS.labels(tool=call.name).inc()
+            if draft.engine.startswith("offline-"):
+                metrics.FALLBACKS.inc()
+            if draft.handoff:
+                metrics.HANDOFFS.inc()
+
+
+def _optional(services: Any, name: str) -> Any:
+    try:
+        return getattr(services, name)
+    except (AttributeError, ImportError):
+        return None
+
+
+def _optional_module(name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
