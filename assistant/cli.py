@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", action="store_true", help="print the full schedule")
     p.set_defaults(handler=_quote)
 
+    p = sub.add_parser("chat", help="a conversation in the terminal")
+    p.add_argument("--session", help="continue (or start) a session with this id")
+    p.set_defaults(handler=_lazy("assistant.agent.terminal", "run"))
+
     p = sub.add_parser("eval", help="run evaluation suites in eval/ and print their figures")
     p.add_argument("suite", nargs="?", help="suite name (default: all)")
     p.set_defaults(handler=_eval)
@@ -105,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="retrain a shipped model from public data (needs the [train] extra)")
     train = p.add_subparsers(dest="model", required=True)
     # feature modules register their trainers below: train.add_parser("NAME").set_defaults(handler=_lazy(...))
+
+    p = sub.add_parser("actions", help="run the rasa-sdk action server (custom actions over the tools)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5055)
+    p.set_defaults(handler=_lazy("assistant.rasa_actions.server", "actions_command"))
+
+    p = sub.add_parser("audit", help="the hash-chained audit trail")
+    audit = p.add_subparsers(dest="audit_command", required=True)
+    v = audit.add_parser("verify", help="detect edited, deleted or reordered entries (exit 1 if tampered)")
+    v.add_argument("--expect-head", help="the last entry's hash noted earlier (catches rewritten chains)")
+    v.set_defaults(handler=_lazy("assistant.audit.log", "verify_command"))
 
     return parser
 
