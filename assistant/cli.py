@@ -35,7 +35,8 @@ def _quote(args: argparse.Namespace) -> int:
     q = quote(args.principal, args.rate, args.term, method=args.method, rate_type=args.rate_type,
               upfront_fees=args.fees)
     print(f"贷款本金 Principal        {yuan_str(q.principal):>14} 元")
-    print(f"{'年费率 Flat rate' if q.rate_type == 'flat' else '年利率 Nominal rate':<22}{percent_str(q.annual_rate):>14}")
+    rate_label = "年费率 Flat rate" if q.rate_type == "flat" else "年利率 Nominal rate"
+    print(f"{rate_label:<22}{percent_str(q.annual_rate):>14}")
     print(f"期数 Term                {q.term_months:>14} 期")
     print(f"首月月供 First payment    {yuan_str(q.monthly_payment):>14} 元")
     print(f"总利息 Total interest     {yuan_str(q.total_interest):>14} 元")
@@ -80,7 +81,9 @@ def _lazy(module: str, func: str) -> Handler:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and shell completion)."""
-    parser = argparse.ArgumentParser(prog="loan-assistant", description="汽车金融智能助手 / auto-finance loan assistant")
+    parser = argparse.ArgumentParser(
+        prog="loan-assistant", description="汽车金融智能助手 / auto-finance loan assistant"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the HTTP service (web chat at /)")
@@ -120,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     v = audit.add_parser("verify", help="detect edited, deleted or reordered entries (exit 1 if tampered)")
     v.add_argument("--expect-head", help="the last entry's hash noted earlier (catches rewritten chains)")
     v.set_defaults(handler=_lazy("assistant.audit.log", "verify_command"))
+
+    p = train.add_parser("scoring", help="risk scorecard + LightGBM challenger on modeldata::credit_data")
+    p.add_argument("--models-dir", help="where to write the artifacts (default: assistant/models/scoring)")
+    p.add_argument("--eval-dir", help="figures, metrics and model card (default: eval/scoring)")
+    p.set_defaults(handler=_lazy("assistant.scoring.train", "main"))
 
     return parser
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -66,11 +66,15 @@ class Settings(BaseSettings):
     wechat_app_secret: SecretStr | None = None
     wechat_encoding_aes_key: str | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_reply_timeout_s: float = Field(
+        default=4.0, description="Answer WeChat passively if the turn is done by then; else 'success' + API."
+    )
 
     # --- lending policy (house rules, configurable) ----------------------------------------------
     affordability_share: Decimal = Field(default=Decimal("0.5"), description="Max payment / income.")
-    self_use_ltv_cap_ice: Decimal = Field(default=Decimal("0.85"), description="Lender-set cap (2024 rule): min 15 % down.")
-    self_use_ltv_cap_nev: Decimal = Field(default=Decimal("0.90"), description="Lender-set cap (2024 rule): min 10 % down.")
+    # The lender's own caps for self-use cars (the 2024 notice lets the lender decide): min 15 % / 10 % down.
+    self_use_ltv_cap_ice: Decimal = Field(default=Decimal("0.85"), description="Lender-set LTV cap, self-use ICE.")
+    self_use_ltv_cap_nev: Decimal = Field(default=Decimal("0.90"), description="Lender-set LTV cap, self-use NEV.")
     challenger_share: float = Field(default=0.2, ge=0.0, le=1.0, description="A/B share for the challenger.")
 
     # --- privacy ---------------------------------------------------------------------------------

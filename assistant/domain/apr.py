@@ -25,10 +25,8 @@ def monthly_irr(received: float, payments: Sequence[float]) -> float:
     if received <= 0:
         raise ValueError("received amount must be positive")
     total = sum(payments)
-    if total <= received:
-        # No interest or fees at all (or a loss to the lender): the IRR is at most zero.
-        if abs(total - received) < 1e-9:
-            return 0.0
+    if abs(total - received) < 1e-9:
+        return 0.0  # no interest and no fees: the IRR is exactly zero
     rate = (total / received - 1) / max(len(payments), 1)  # a good first guess for level payments
     for _ in range(50):
         value, slope, discount = -received, 0.0, 1.0
