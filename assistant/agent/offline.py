@@ -230,15 +230,10 @@ class OfflineEngine:
         return (price * (1 - DEFAULT_DOWN_RATIO)).quantize(Decimal("1"))
 
     def _reference_rate(self, state: SessionState, assumed: list[str]) -> Decimal:
-        """The catalogue's bank-loan reference rate, said as an assumption."""
-        rate = Decimal("0.045")
-        catalogue = getattr(self.services, "catalogue", None)
-        try:
-            product = catalogue.product("bank_auto_loan") if catalogue is not None else None
-            if product is not None:
-                rate = Decimal(str(product.reference_rate()))
-        except (AttributeError, AssistantError, TypeError, ValueError):
-            pass
+        """The bank auto loan's middle-grade rate from the catalogue, said as an assumption."""
+        product = self.services.catalogue.product("bank_auto_loan")
+        grades = product.grades
+        rate = product.rate_for(grades[len(grades) // 2])
         assumed.append(self._lang_pick(state, f"利率按银行车贷参考年利率{percent_str(rate)}估算",
                                        f"the bank-loan reference rate of {percent_str(rate)} assumed"))
         return rate
@@ -272,11 +267,14 @@ class OfflineEngine:
         offers = data.get("offers", [])[:3]
         assumed = _assumed_text(data.get("assumed", {}), state.lang)
         if not offers:
+            explanation = data.get("explanation")
+            alternatives = [alt.get("change", {}) for alt in data.get("alternatives") or []]
             draft.reply = self.prompts.reply(
                 "no_offers", state.lang, criteria=criteria,
-                explanation=_join(data.get("explanation") or data.get("reasons") or [], state.lang),
-                alternatives=_join(data.get("alternatives") or [], state.lang),
+                explanation=_join([explanation] if explanation else data.get("notes") or [], state.lang),
+                alternatives=_join(alternatives[:3], state.lang),
             )
+            draft.offers = [alt["offer"] for alt in (data.get("alternatives") or [])[:3] if alt.get("offer")]
             return
         cards = [_offer_card(o, state.lang) for o in offers]
         draft.offers = offers
@@ -431,7 +429,7 @@ class OfflineEngine:
                                  "rate_type": state.slots.get("rate_type", "nominal"), "upfront_fees": "0"}
         state.pending_slot = None
         result = self._call(ctx, draft, "generate_documents",
-                            {"kinds": kinds, "application": state.application, "format": "pdf"})
+                            {"kinds": kinds, "application": state.application, "format": "pdf", "lang": state.lang})
         if result is None:
             draft.reply = draft.tool_calls[-1].error or ""
             return
@@ -469,10 +467,12 @@ class OfflineEngine:
         return True
 
     def _flow_product_inquiry(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
-        catalogue = self.services.catalogue
+        energy = state.slots.get("energy_type")
         products = []
-        for product in catalogue.products:
-            products.append({"name": product.display_name(state.lang), "summary": product.summary(state.lang)})
+        for product in self.services.catalogue.products:
+            if energy in {"bev", "phev", "nev"} and product.id == "used_car_loan":
+                continue
+            products.append(_product_line(product, state.lang))
         draft.reply = self.prompts.reply("product_list", state.lang, products=products)
         result = self._call(ctx, draft, "search_knowledge", {"query": text, "k": 2})
         if result is not None:
@@ -487,24 +487,36 @@ class OfflineEngine:
                 self._ask(state, slot, draft)
                 return
         state.pending_slot = None
-        args = {k: s[k] for k in ("brand", "vehicle_age_years", "mileage_km", "vehicle_price", "energy_type",
-                                  "body_type", "term_months") if k in s}
+        args: dict[str, Any] = {k: s[k] for k in ("vehicle_age_years", "mileage_km", "energy_type", "body_type",
+                                                  "term_months", "monthly_income", "age", "has_delinquency")
+                                if k in s}
+        args["vehicle"] = " ".join(str(s[k]) for k in ("brand", "series") if k in s)
+        if "vehicle_price" in s:
+            args["original_price"] = s["vehicle_price"]
+        if "loan_amount" in s:
+            args["loan_amount"] = s["loan_amount"]
         args["product_id"] = "car_title_loan"
         result = self._call(ctx, draft, "value_vehicle", args)
         if result is None:
             draft.reply = draft.tool_calls[-1].error or ""
             return
         v: Any = result
-        quote_data = v.quote.model_dump(mode="json") if getattr(v, "quote", None) is not None else None
-        if quote_data:
-            quote_data = {"monthly_payment": yuan_str(Decimal(str(quote_data["monthly_payment"]))),
-                          "apr": percent_str(Decimal(str(quote_data["apr"])))}
+        loan = v.loan
+        quote_data = None
+        if loan is not None and loan.monthly_payment is not None and loan.apr is not None:
+            quote_data = {"monthly_payment": yuan_str(loan.monthly_payment), "apr": percent_str(loan.apr)}
         draft.reply = self.prompts.reply(
-            "valuation", state.lang, vehicle=str(s["brand"]), age=s["vehicle_age_years"], mileage=s["mileage_km"],
-            low=yuan_str(v.value_low), high=yuan_str(v.value_high), mid=yuan_str(v.value_mid),
-            product_name=self._lang_pick(state, "车抵贷", "the car-title loan"), ltv=percent_str(v.ltv_cap, 0),
-            amount=yuan_str(v.max_loan_amount), quote=quote_data, term=getattr(v, "term_months", DEFAULT_TERM),
+            "valuation", state.lang, vehicle=args["vehicle"] or str(s.get("brand", "")),
+            age=s["vehicle_age_years"], mileage=s["mileage_km"],
+            low=yuan_str(v.value_low), high=yuan_str(v.value_high), mid=yuan_str(v.estimated_value),
+            product_name=(loan.product_name if state.lang == "zh" else loan.product_name_en) if loan else
+            self._lang_pick(state, "车抵贷", "the car-title loan"),
+            ltv=percent_str(loan.ltv_cap, 0) if loan else "-",
+            amount=yuan_str(loan.max_loan_amount) if loan else "0.00", quote=quote_data,
+            term=loan.term_months if loan else DEFAULT_TERM,
         )
+        if loan is not None and not loan.eligible and loan.reasons:
+            draft.reply += "\n" + _join([r.model_dump() for r in loan.reasons[:2]], state.lang)
         draft.facts.append(draft.reply)
 
     def _flow_repayment_trouble(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
@@ -549,6 +561,26 @@ class OfflineEngine:
         state.handoff_reason = reason
 
 
+def _product_line(product: Any, lang: str) -> dict[str, str]:
+    """A product's one-line summary with its APR range, priced by the money core (100,000 yuan example)."""
+    from assistant.domain.quote import quote
+
+    term = product.nearest_term(36)
+    principal = Decimal(100000)
+    aprs = [
+        quote(principal, product.rate_for(grade), term, method=product.method, rate_type=product.rate_type,
+              upfront_fees=product.upfront_fees(principal, term)).apr
+        for grade in product.grades
+    ]
+    low, high = percent_str(min(aprs)), percent_str(max(aprs))
+    span = low if low == high else f"{low}–{high}"
+    if lang == "zh":
+        return {"name": product.name,
+                "summary": f"{product.summary_zh}（按10万元分{term}期测算，年化利率APR约{span}）"}
+    return {"name": product.name_en,
+            "summary": f"{product.summary_en} (100,000 yuan over {term} months: APR about {span})"}
+
+
 def _masked(arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: mask_pii(v) if isinstance(v, str) else v for k, v in arguments.items()}
 
@@ -586,7 +618,7 @@ def _offer_card(offer: dict[str, Any], lang: str) -> dict[str, Any]:
     reason = _join(reasons[:1], lang)
     return {
         "vehicle_name": f"{vehicle.get('brand', '')} {vehicle.get('series', '')}".strip(),
-        "product_name": product.get("name", product.get("id", "")),
+        "product_name": product.get("name" if lang == "zh" else "name_en", product.get("id", "")),
         "vehicle_price": yuan_str(Decimal(str(offer["vehicle_price"]))),
         "down_payment": yuan_str(Decimal(str(offer["down_payment"]))),
         "loan_amount": yuan_str(Decimal(str(offer["loan_amount"]))),
@@ -599,18 +631,18 @@ def _offer_card(offer: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 def _application_from_offer(offer: dict[str, Any]) -> dict[str, Any]:
-    """The application a document request would use, from the top offer (same numbers as quoted)."""
-    quote_args = offer.get("quote_request") or {}
+    """The application a document request would use, from the top offer (the same numbers as quoted)."""
     product = offer.get("product", {})
     vehicle = offer.get("vehicle", {})
     return {
-        "principal": str(quote_args.get("principal", offer["loan_amount"])),
-        "annual_rate": str(quote_args.get("annual_rate", product.get("annual_rate", "0"))),
-        "term_months": int(quote_args.get("term_months", offer["term_months"])),
-        "rate_type": quote_args.get("rate_type", product.get("rate_type", "nominal")),
-        "method": quote_args.get("method", "equal_installment"),
-        "upfront_fees": str(quote_args.get("upfront_fees", offer.get("upfront_fees", "0"))),
+        "principal": str(offer["loan_amount"]),
+        "annual_rate": str(product.get("quoted_rate", "0")),
+        "term_months": int(offer["term_months"]),
+        "rate_type": product.get("rate_type", "nominal"),
+        "upfront_fees": str(offer.get("upfront_fees", "0")),
         "product_id": product.get("id"),
+        "down_payment": str(offer.get("down_payment", "0")),
         "vehicle": {"brand": vehicle.get("brand"), "series": vehicle.get("series"),
-                    "price": offer.get("vehicle_price")},
+                    "price": str(offer.get("vehicle_price")), "condition": vehicle.get("condition", "new"),
+                    "energy_type": vehicle.get("energy_type", "ice")},
     }
