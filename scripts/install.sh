@@ -11,7 +11,7 @@ with_train=0
 
 # System packages: a CJK font for PDFs (never tofu), pango for WeasyPrint, poppler for PDF checks,
 # Chromium for the browser test of the web chat page.
-apt_pkgs="fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 poppler-utils"
+apt_pkgs="fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils"
 [ "$with_test" = 1 ] && apt_pkgs="$apt_pkgs chromium"
 if command -v apt-get >/dev/null 2>&1; then
   missing=""

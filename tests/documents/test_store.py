@@ -1,0 +1,105 @@
+"""The store: all-or-nothing writes, sha256 on read, no ID number in the table, the index or the logs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import pytest
+from sqlalchemy import select
+from structlog.testing import capture_logs
+
+from assistant.documents.service import DocumentService
+from assistant.errors import ConsistencyError, NotFound
+from assistant.storage.documents import DocumentRow
+
+from .conftest import BORROWER_ID, OTHER_ID, application, borrower
+
+
+def test_records_files_and_hashes(documents: DocumentService) -> None:
+    issued = documents.generate(["loan_contract", "risk_disclosure", "repayment_schedule"], application(), fmt="md",
+                                session_id="s" * 32)
+    assert [r.kind for r in issued.documents] == ["loan_contract", "risk_disclosure", "repayment_schedule"]
+    assert len({r.contract_number for r in issued.documents}) == 1
+    for record in issued.documents:
+        path = documents.store.root / record.filename
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == record.sha256 == documents.store.get(record.id).sha256
+        assert record.template_version.startswith("1.0.0+") and record.session_id == "s" * 32
+        assert record.url == f"/v1/documents/{record.id}" and not record.preview
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert [r.id for r in documents.store.for_session("s" * 32)] == [r.id for r in issued.documents]
+
+
+def test_id_number_never_in_clear_in_table_index_or_logs(documents: DocumentService, services) -> None:
+    with capture_logs() as logs:
+        issued = documents.generate(["loan_contract", "privacy_consent"], application(), fmt="md")
+    record = issued.documents[0]
+    assert BORROWER_ID in (documents.store.root / record.filename).read_text()  # their own contract: yes
+    assert record.borrower_id_masked == "110***********002X"
+    with services.sessions() as db:
+        rows = db.scalars(select(DocumentRow)).all()
+        values = [str(v) for row in rows for v in vars(row).values()]
+    assert rows and not any(BORROWER_ID in v or BORROWER_ID.lower() in v for v in values)
+    assert BORROWER_ID not in repr(logs) and any(e["event"] == "document_stored" for e in logs)
+    db_files = [p for p in services.settings.data_dir.iterdir() if p.name.startswith("assistant.db")]
+    assert db_files and not any(BORROWER_ID.encode() in p.read_bytes() for p in db_files)
+    # The keyed hash finds a person's documents without the number being stored.
+    assert {r.id for r in documents.store.for_borrower(BORROWER_ID)} == {r.id for r in issued.documents}
+    assert documents.store.for_borrower(OTHER_ID) == []
+
+
+def test_failed_commit_leaves_no_files(documents: DocumentService, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Boom(RuntimeError):
+        pass
+
+    def failing_begin():
+        raise Boom("database is down")
+
+    monkeypatch.setattr(documents.store._sessions, "begin", failing_begin)
+    with pytest.raises(Boom):
+        documents.generate(["loan_contract", "risk_disclosure"], application(), fmt="html")
+    assert list(documents.store.root.iterdir()) == []
+
+
+def test_failure_between_files_removes_the_first(documents: DocumentService, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def second_fails(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", second_fails)
+    with pytest.raises(OSError, match="disk full"):
+        documents.generate(["loan_contract", "risk_disclosure"], application(), fmt="md")
+    assert list(documents.store.root.iterdir()) == []
+    with documents.store._sessions() as db:
+        assert db.scalars(select(DocumentRow)).all() == []
+
+
+def test_tampered_file_is_refused(documents: DocumentService) -> None:
+    record = documents.generate(["repayment_schedule"], application(), fmt="md").documents[0]
+    path = documents.store.root / record.filename
+    path.write_text(path.read_text().replace("150,000.00", "105,000.00"))
+    with pytest.raises(ConsistencyError):
+        documents.open(record.id)
+    with pytest.raises(NotFound):
+        documents.open("../../etc/passwd")
+    with pytest.raises(NotFound):
+        documents.open("0" * 32)
+
+
+def test_sweep_removes_only_old_orphans(documents: DocumentService) -> None:
+    kept = documents.generate(["repayment_schedule"], application(borrower=borrower()), fmt="md").documents[0]
+    root = documents.store.root
+    orphan, temp, fresh = root / ("a" * 32 + ".pdf"), root / ".tmp-half.pdf", root / ("b" * 32 + ".md")
+    for path in (orphan, temp, fresh):
+        path.write_bytes(b"x")
+    old = time.time() - 7200
+    for path in (orphan, temp, root / kept.filename):
+        os.utime(path, (old, old))
+    assert documents.store.sweep() == 2
+    assert sorted(p.name for p in root.iterdir()) == sorted([kept.filename, fresh.name])
