@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="retrain a shipped model from public data (needs the [train] extra)")
     train = p.add_subparsers(dest="model", required=True)
     # feature modules register their trainers below: train.add_parser("NAME").set_defaults(handler=_lazy(...))
+    p = train.add_parser("nlu", help="retrain the intent classifier from eval/nlu/utterances.jsonl (train split)")
+    p.add_argument("--data", help="labelled utterances (default: eval/nlu/utterances.jsonl)")
+    p.add_argument("--out", help="artifact path (default: assistant/models/nlu/intent.joblib)")
+    p.set_defaults(handler=_lazy("assistant.nlu.training", "train_command"))
 
     p = sub.add_parser("actions", help="run the rasa-sdk action server (custom actions over the tools)")
     p.add_argument("--host", default="127.0.0.1")
@@ -145,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("monitor", help="early-warning pass over the loan book (records warnings)")
     p.add_argument("--as-of", help="date of the pass, YYYY-MM-DD (default: today, China time)")
     p.add_argument("--rules-only", action="store_true", help="rules only, skip the model")
-    p.add_argument("--refresh-collateral", action="store_true", help="re-value stale collateral first")
+    p.add_argument("--skip-collateral", action="store_true",
+                   help="don't re-value collateral older than 30 days with the valuation model first")
     p.set_defaults(handler=_lazy("assistant.lifecycle.commands", "monitor_command"))
     p = sub.add_parser("book", help="the loan book: simulate, import CSV, show a loan")
     book = p.add_subparsers(dest="book_command", required=True)
@@ -167,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=101)
     t.add_argument("--out", help="output path (default: assistant/models/lifecycle/early_warning.json)")
     t.set_defaults(handler=_lazy("assistant.lifecycle.commands", "train_command"))
+
+    p = sub.add_parser("ingest", help="(re)build the knowledge index from knowledge_base/ (incremental)")
+    p.add_argument("--force", action="store_true", help="re-embed everything (full rebuild)")
+    p.add_argument("--check", action="store_true", help="only report whether the index is fresh (exit 1 if not)")
+    p.set_defaults(handler=_lazy("assistant.kb.ingest", "run_cli"))
 
     return parser
 

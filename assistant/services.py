@@ -112,7 +112,22 @@ class Services:
 
         return DocumentService(self)
 
+    @cached_property
+    def retriever(self) -> Any:
+        """The knowledge-base hybrid retriever; builds the index on first use, or refreshes a stale one."""
+        from assistant.kb.retriever import build_retriever
+
+        return build_retriever(self.settings)
+
+    @cached_property
+    def nlu(self) -> Any:
+        """Offline understanding: ``nlu.parse(text, expected_slot=None)`` → intent, confidence, slots, lang."""
+        from assistant.nlu.parser import NLU
+
+        return NLU.from_settings(self.settings)
+
     def warm_up(self) -> dict[str, Any]:
         """Build what the service needs before taking traffic; returns what was prepared."""
         _ = self.engine
-        return {"database": self.settings.resolved_database_url.split("://")[0]}
+        kb_chunks = len(self.retriever.chunks)
+        return {"database": self.settings.resolved_database_url.split("://")[0], "kb_chunks": kb_chunks}
