@@ -521,26 +521,37 @@ class OfflineEngine:
 
     def _flow_repayment_trouble(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         days = state.slots.get("overdue_days")
-        if state.lang == "zh":
-            if days is None or int(days) <= 3:
-                consequences = "本公司对还款日后3天内的还款给予宽限，宽限期内还上不计罚息、不上报征信。"
-            else:
-                consequences = ("逾期超过宽限期会按合同利率的1.5倍计收罚息，并按规定报送征信（不良记录保留5年）。"
-                                "尽快还上可以减少影响。")
-            options = "先还最低金额或部分款项；申请延期还款或调整还款计划（需提交困难证明）；如收入长期下降，可申请重组。"
-        else:
-            if days is None or int(days) <= 3:
-                consequences = "We allow 3 days of grace after the due date: no penalty interest or credit report."
-            else:
-                consequences = ("Past the grace period, penalty interest of 1.5× the contract rate applies and the "
-                                "arrears are reported to the credit bureau (kept for 5 years).")
-            options = ("pay part now; apply for a deferral or a new plan (with proof of hardship); restructuring if "
-                       "your income has fallen for good.")
+        args: dict[str, Any] = {"message": text[:2000]}
+        if days is not None:
+            args["overdue_days"] = int(days)
+        result = self._call(ctx, draft, "collection_options", args)
+        zh = state.lang == "zh"
+        if result is None:
+            draft.reply = draft.tool_calls[-1].error or ""
+            return
+        plan: Any = result
+        lines = []
+        for option in plan.options:
+            line = (f"{option.title_zh}：{option.detail_zh}" if zh else f"{option.title_en}: {option.detail_en}")
+            if option.monthly_payment is not None and option.apr_percent:
+                line += (f"（月供{yuan_str(option.monthly_payment)}元，年化利率APR {option.apr_percent}）" if zh
+                         else f" (monthly payment {yuan_str(option.monthly_payment)} yuan, APR {option.apr_percent})")
+            lines.append(line)
+        consequences = "".join(plan.consequences_zh) if zh else " ".join(plan.consequences_en)
         answer = ""
-        if self._answer_from_kb(state, text + " 还款困难 延期 展期", ctx, draft, category=None):
-            answer = draft.reply
-        draft.reply = self.prompts.reply("repayment_trouble", state.lang, overdue_days=days,
-                                         consequences=consequences, options=options, answer=answer)
+        policy = TurnDraft()
+        if self._answer_from_kb(state, text + (" 还款困难 延期" if zh else " hardship deferral"), ctx, policy, None):
+            draft.citations.extend(policy.citations)
+            draft.tool_calls.extend(policy.tool_calls)
+            answer = plan.next_steps_zh if zh else plan.next_steps_en
+        draft.reply = self.prompts.reply(
+            "repayment_trouble", state.lang, empathy=plan.empathy_zh if zh else plan.empathy_en,
+            consequences=consequences, options=lines, answer=answer,
+            conduct=plan.conduct_zh if zh else plan.conduct_en,
+        )
+        if plan.handoff_recommended:
+            draft.reply += "\n" + self._lang_pick(state, "建议由专员与您沟通具体方案，需要的话回复“转人工”。",
+                                                    "A specialist can arrange this with you: reply 'human' if you like.")
         draft.facts.append(draft.reply)
 
     def _flow_complaint(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
