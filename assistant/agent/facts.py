@@ -37,7 +37,24 @@ ENUM_ZH: dict[str, str] = {
     "loan_contract": "借款合同", "risk_disclosure": "风险提示书", "repayment_schedule": "还款计划表",
     "privacy_consent": "个人信息授权书",
 }
-MONEY_SLOTS = {"budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income"}
+# Applicant fields the risk model fills with documented defaults when the customer did not say them.
+APPLICANT_LABELS: dict[str, tuple[str, str]] = {
+    "monthly_expenses": ("月支出", "monthly expenses"),
+    "debt": ("其他负债", "other debt"),
+    "assets": ("存款及资产", "savings and assets"),
+    "employment_years": ("工作年限", "years in employment"),
+    "employment_type": ("职业类型", "employment type"),
+    "home_status": ("住房情况", "housing"),
+    "marital_status": ("婚姻状况", "marital status"),
+    "has_delinquency": ("征信逾期记录", "record of arrears"),
+}
+APPLICANT_VALUES_ZH: dict[str, str] = {
+    "fixed": "固定工作", "freelance": "自由职业", "part_time": "兼职", "self_employed": "个体经营", "other": "其他",
+    "owner": "自有住房", "rent": "租房", "parents": "与父母同住", "single": "未婚", "married": "已婚",
+    "divorced": "离异", "widowed": "丧偶", "True": "有", "False": "无",
+}
+MONEY_SLOTS = {"budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income", "monthly_expenses",
+               "debt", "assets"}
 
 
 def slot_value_text(name: str, value: Any, lang: str = "zh") -> str:

@@ -597,10 +597,14 @@ def _masked(arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def _join(items: list[Any], lang: str) -> str:
+    """Bilingual items ({zh, en} objects or "中文 / English" strings) in the customer's language."""
     texts = []
     for item in items:
         if isinstance(item, dict):
             texts.append(str(item.get("zh") if lang == "zh" else item.get("en")) or str(item))
+        elif isinstance(item, str) and " / " in item:
+            zh, _, en = item.partition(" / ")
+            texts.append(zh if lang == "zh" else en)
         else:
             texts.append(str(item))
     return ("；" if lang == "zh" else "; ").join(t for t in texts if t)
@@ -609,15 +613,20 @@ def _join(items: list[Any], lang: str) -> str:
 def _assumed_text(assumed: dict[str, Any], lang: str) -> str:
     if not assumed:
         return ""
-    from assistant.agent.facts import SLOT_LABELS, slot_value_text
+    from assistant.agent.facts import APPLICANT_LABELS, APPLICANT_VALUES_ZH, SLOT_LABELS, slot_value_text
 
     parts = []
     for key, value in assumed.items():
-        label = SLOT_LABELS.get(key, (key, key))[0 if lang == "zh" else 1]
-        try:
-            shown = slot_value_text(key, value, lang)
-        except (ArithmeticError, ValueError, TypeError):
-            shown = str(value)
+        label = {**SLOT_LABELS, **APPLICANT_LABELS}.get(key, (key, key))[0 if lang == "zh" else 1]
+        if key == "employment_years":
+            shown = f"{value}年" if lang == "zh" else f"{value} years"
+        elif isinstance(value, bool) or key in {"employment_type", "home_status", "marital_status"}:
+            shown = APPLICANT_VALUES_ZH.get(str(value), str(value)) if lang == "zh" else str(value)
+        else:
+            try:
+                shown = slot_value_text(key, value, lang)
+            except (ArithmeticError, ValueError, TypeError):
+                shown = str(value)
         parts.append(f"{label}{'' if lang == 'zh' else ' '}{shown}")
     return ("，" if lang == "zh" else ", ").join(parts)
 
