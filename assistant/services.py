@@ -129,5 +129,8 @@ class Services:
     def warm_up(self) -> dict[str, Any]:
         """Build what the service needs before taking traffic; returns what was prepared."""
         _ = self.engine
+        # Load every model once, before the first customer waits for it; a missing CJK font or model
+        # file fails here, at startup, with a clear ConfigurationError.
+        _ = self.catalogue, self.nlu, self.scorer, self.documents, self.chat
         kb_chunks = len(self.retriever.chunks)
         return {"database": self.settings.resolved_database_url.split("://")[0], "kb_chunks": kb_chunks}

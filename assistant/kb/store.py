@@ -1,0 +1,263 @@
+"""The vector store: a Chroma collection of chunks, on disk under ``DATA_DIR/chroma`` or on a Chroma server.
+
+A corrupt or unreadable on-disk index is removed and recreated empty (the ingester then rebuilds it):
+the index is derived data, and the service must start rather than crash on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.errors import ConfigurationError, UpstreamUnavailable
+from assistant.kb.corpus import LEVEL_CHUNK, Chunk
+from assistant.kb.embeddings import ChromaEmbeddings, Embedder
+from assistant.logs import get_logger
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+log = get_logger(__name__)
+
+COLLECTION = "knowledge_base"
+_BATCH = 512
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters shared by the vector store and BM25 (all given conditions must hold)."""
+
+    categories: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    product_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        category: str | Sequence[str] | None = None,
+        doc_id: str | Sequence[str] | None = None,
+        product_id: str | Sequence[str] | None = None,
+    ) -> Filters:
+        """Build from single values or lists; ``None``/empty means no condition."""
+
+        def norm(value: str | Sequence[str] | None) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            items = [value] if isinstance(value, str) else list(value)
+            return tuple(sorted({v.strip() for v in items if v and v.strip()}))
+
+        return cls(norm(category), norm(doc_id), norm(product_id))
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is filtered."""
+        return not (self.categories or self.doc_ids or self.product_ids)
+
+    def accepts(self, chunk: Chunk) -> bool:
+        """Whether ``chunk`` passes (the in-memory twin of :meth:`chroma_where`)."""
+        return (
+            (not self.categories or chunk.category in self.categories)
+            and (not self.doc_ids or chunk.doc_id in self.doc_ids)
+            and (not self.product_ids or chunk.product_id in self.product_ids)
+        )
+
+    def chroma_where(self, level: str | None = None) -> dict[str, Any] | None:
+        """The Chroma ``where`` clause (optionally restricted to one index level)."""
+        clauses: list[dict[str, Any]] = [{"level": level}] if level else []
+        for key, values in (("category", self.categories), ("doc_id", self.doc_ids),
+                            ("product_id", self.product_ids)):
+            if values:
+                clauses.append({key: {"$in": list(values)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _reset_path(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+class VectorStore:
+    """One Chroma collection holding the chunks, their metadata and embeddings."""
+
+    def __init__(self, client: Any, embedder: Embedder, location: str, persist_path: Path | None = None) -> None:
+        self.client = client
+        self.embedder = embedder
+        self.location = location
+        self.persist_path = persist_path
+        self.embedding_function = ChromaEmbeddings(embedder)
+        self.recovered = False  # True when a corrupt index was thrown away on open
+        self._collection: Any = None
+
+    # --- opening -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder) -> VectorStore:
+        """Connect to the configured store; a corrupt on-disk index is wiped and reopened empty."""
+        if settings.chroma_url:
+            return cls._open_http(settings.chroma_url, embedder)
+        path = (settings.ensure_data_dir() / "chroma").resolve()
+        store: VectorStore | None = None
+        try:
+            store = cls._open_persistent(path, embedder)
+            store._probe()
+            return store
+        except Exception as exc:  # any failure to read a derived index: rebuild rather than crash
+            log.warning("kb_index_unreadable", path=str(path), error=f"{type(exc).__name__}: {exc}"[:300])
+            cls._forget_client(store, path)
+            _reset_path(path)
+            store = cls._open_persistent(path, embedder)
+            store.recovered = True
+            return store
+
+    @staticmethod
+    def _forget_client(store: VectorStore | None, path: Path) -> None:
+        # Chroma caches one "system" per persist directory; stop and drop it so the wiped directory is
+        # opened afresh instead of through stale handles.
+        try:
+            if store is not None:
+                store.client.close()
+        except Exception:  # pragma: no cover - best effort
+            pass
+        try:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+            SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+            if system is not None:
+                system.stop()
+        except Exception:  # pragma: no cover - best effort across Chroma versions
+            pass
+
+    @classmethod
+    def _open_persistent(cls, path: Path, embedder: Embedder) -> VectorStore:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        if path.exists() and not path.is_dir():
+            raise ConfigurationError(f"索引路径不是目录：{path}", f"index path is not a directory: {path}")
+        path.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        )
+        return cls(client, embedder, location=str(path), persist_path=path)
+
+    @classmethod
+    def _open_http(cls, url: str, embedder: Embedder) -> VectorStore:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        ssl = parsed.scheme == "https"
+        port = parsed.port or (443 if ssl else 8000)
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname or "localhost", port=port, ssl=ssl,
+                settings=ChromaSettings(anonymized_telemetry=False),
+            )
+        except Exception as exc:
+            raise UpstreamUnavailable(
+                f"无法连接向量库 {url}", f"cannot reach the Chroma server at {url}: {type(exc).__name__}"
+            ) from exc
+        return cls(client, embedder, location=url)
+
+    @property
+    def collection(self) -> Any:
+        """The collection, created on first use; our embedding function is passed on create and get."""
+        if self._collection is None:
+            self._collection = self.client.get_or_create_collection(
+                COLLECTION,
+                embedding_function=self.embedding_function,
+                metadata={"embedder": self.embedder.name},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        return self._collection
+
+    def _probe(self) -> None:
+        """Touch the collection and its vector segment so a broken index fails here, not mid-request."""
+        if self.count():
+            got = self.collection.get(limit=1, include=["embeddings"])
+            self.collection.query(query_embeddings=[got["embeddings"][0]], n_results=1, include=[])
+
+    # --- reading -------------------------------------------------------------------------------
+    def count(self) -> int:
+        """Number of chunks stored."""
+        return int(self.collection.count())
+
+    def stored_embedder(self) -> str | None:
+        """The embedder name the collection was built with."""
+        meta = self.collection.metadata or {}
+        return meta.get("embedder")
+
+    def all_chunks(self, level: str = LEVEL_CHUNK) -> list[Chunk]:
+        """Every stored unit of one level (sections by default: what BM25 is built from), in order."""
+        total = self.count()
+        chunks: list[Chunk] = []
+        for offset in range(0, total, 1000):
+            got = self.collection.get(where={"level": level}, include=["documents", "metadatas"], limit=1000,
+                                      offset=offset)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                chunks.append(Chunk.from_store(cid, text or "", dict(meta or {})))
+        chunks.sort(key=lambda c: (c.path, c.position))
+        return chunks
+
+    def query(
+        self,
+        embedding: np.ndarray,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        level: str = LEVEL_CHUNK,
+        total: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """The ``k`` nearest units of ``level`` as (id, cosine similarity), best first.
+
+        ``total`` (the known number of units at that level) saves a round trip on the hot path.
+        """
+        total = self.count() if total is None else total
+        if total == 0 or k <= 0:
+            return []
+        where = (filters or Filters()).chroma_where(level)
+        got = self.collection.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            n_results=min(k, total),
+            where=where,
+            include=["distances"],
+        )
+        ids = got["ids"][0] if got["ids"] else []
+        dists = got["distances"][0] if got.get("distances") else [1.0] * len(ids)
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=True)]
+
+    # --- writing -------------------------------------------------------------------------------
+    def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        """Insert or replace chunks with their precomputed embeddings."""
+        for start in range(0, len(chunks), _BATCH):
+            part = chunks[start : start + _BATCH]
+            self.collection.upsert(
+                ids=[c.chunk_id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+                embeddings=[np.asarray(v, dtype=np.float32) for v in embeddings[start : start + _BATCH]],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove chunks by id (unknown ids are ignored)."""
+        ids = list(ids)
+        for start in range(0, len(ids), _BATCH):
+            self.collection.delete(ids=ids[start : start + _BATCH])
+
+    def reset(self) -> None:
+        """Drop and recreate the collection (a full rebuild follows)."""
+        with contextlib.suppress(Exception):  # absent already
+            self.client.delete_collection(COLLECTION)
+        self._collection = None
+        _ = self.collection

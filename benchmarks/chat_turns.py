@@ -1,0 +1,169 @@
+"""Benchmark: chat-turn latency over HTTP on the offline engine, 1 and 16 concurrent sessions.
+
+The real app (uvicorn in its own process on 127.0.0.1, fresh temporary DATA_DIR, no LLM) is driven by
+httpx clients, one thread per session; each session plays the scripted scenarios of
+``eval/conversations/scenarios.yaml`` (a new chat session per scenario, turns in order) until it has sent
+its share of requests. Latency is
+client-side wall time of ``POST /v1/chat``, after a warm-up that loads every component once.
+Target (issue 7): p95 ≤ 100 ms with 16 concurrent sessions. Prints numbers; asserts nothing.
+
+Run: python benchmarks/chat_turns.py [--turns 200] [--turns-each 50] [--concurrency 1 16]
+(1 session × 200 turns, then 16 sessions × 50 turns = 800 requests.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from assistant.evals.conversations import load_scenarios, scenarios_path
+from assistant.settings import Settings
+
+TARGET_P95_MS = 100.0
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """``uvicorn`` serving the app in its own process (so the load generator does not share its GIL),
+    configured through the environment like a deployment; returns once ``/health`` answers."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOAN_ASSISTANT_")}
+    env.update(LOAN_ASSISTANT_DATA_DIR=str(data_dir), LOAN_ASSISTANT_RATE_LIMIT_PER_MINUTE="1000000",
+               LOAN_ASSISTANT_LOG_LEVEL="WARNING")
+    command = [sys.executable, "-m", "uvicorn", "--factory", "assistant.api.app:app_from_env", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    log = (data_dir / "server.log").open("wb")
+    process = subprocess.Popen(command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600  # a fresh DATA_DIR builds the knowledge index first
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            if httpx.get(base_url + "/health", timeout=1.0).status_code == 200:
+                return process, base_url
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            process.terminate()
+            raise RuntimeError("the server did not start within 600 s")
+        time.sleep(0.1)
+
+
+def conversations(settings: Settings) -> list[list[str]]:
+    """The customer messages of every scenario, one list per conversation."""
+    return [[turn.user for turn in s.turns] for s in load_scenarios(scenarios_path(settings))]
+
+
+def session_worker(base_url: str, scripts: list[list[str]], offset: int, requests: int,
+                   latencies: list[float], outcomes: Counter[str], lock: threading.Lock) -> None:
+    """Send ``requests`` turns, walking the scripts from ``offset`` (a new chat session per script)."""
+    sent = 0
+    index = offset
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        while sent < requests:
+            session_id = None
+            for message in scripts[index % len(scripts)]:
+                if sent >= requests:
+                    break
+                body: dict[str, object] = {"message": message}
+                if session_id:
+                    body["session_id"] = session_id
+                started = time.perf_counter()
+                response = client.post("/v1/chat", json=body)
+                elapsed = (time.perf_counter() - started) * 1000
+                sent += 1
+                with lock:
+                    latencies.append(elapsed)
+                    outcomes[str(response.status_code)] += 1
+                if response.status_code != 200:
+                    break
+                session_id = response.json()["session_id"]
+            index += 1
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    rank = max(1, round(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def measure(base_url: str, scripts: list[list[str]], concurrency: int, turns_per_session: int) -> None:
+    """Run ``concurrency`` sessions in parallel and print latency figures."""
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    step = max(1, len(scripts) // concurrency)
+    threads = [threading.Thread(target=session_worker,
+                                args=(base_url, scripts, i * step, turns_per_session, latencies, outcomes, lock))
+               for i in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    p95 = percentile(latencies, 95)
+    verdict = "meets" if p95 <= TARGET_P95_MS else "misses"
+    print(f"concurrency {concurrency:>2}: {len(latencies)} turns in {wall:.1f} s "
+          f"({len(latencies) / wall:.1f} turns/s) "
+          f"p50 {statistics.median(latencies):.1f} ms  p95 {p95:.1f} ms  p99 {percentile(latencies, 99):.1f} ms  "
+          f"max {max(latencies):.1f} ms  status {dict(outcomes)}"
+          + (f"  [{verdict} p95 ≤ {TARGET_P95_MS:.0f} ms]" if concurrency >= 16 else ""))
+
+
+def main() -> None:
+    """Start the app, warm it up, then measure at each concurrency level."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=200, help="turns sent by the single session")
+    parser.add_argument("--turns-each", type=int, default=50, help="turns sent by each of the concurrent sessions")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp:
+        data_dir = Path(tmp)
+        settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+        scripts = conversations(settings)
+        process, base_url = start_server(data_dir, args.workers)
+        try:
+            warm_latencies: list[float] = []
+            warm_started = time.perf_counter()
+            # Warm-up: every scenario once (twice per worker), so each component (NLU, matching, retrieval,
+            # scoring, documents, valuation) is loaded in every worker before timing starts.
+            turns = sum(len(s) for s in scripts)
+            for _ in range(args.workers):
+                session_worker(base_url, scripts, 0, turns, warm_latencies, Counter(), threading.Lock())
+            print(f"server: uvicorn, {args.workers} worker(s), offline engine, fresh DATA_DIR; warm-up "
+                  f"{len(warm_latencies)} turns in {time.perf_counter() - warm_started:.1f} s "
+                  f"(first turn {warm_latencies[0]:.0f} ms)")
+            for concurrency in args.concurrency:
+                measure(base_url, scripts, concurrency, args.turns if concurrency == 1 else args.turns_each)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            log_lines = (data_dir / "server.log").read_text(encoding="utf-8", errors="replace").splitlines()
+            errors = [line for line in log_lines if '"level": "error"' in line or "Traceback" in line]
+            print(f"server log: {len(log_lines)} lines, {len(errors)} errors"
+                  + (f" (first: {errors[0][:200]})" if errors else ""))
+
+
+if __name__ == "__main__":
+    main()

