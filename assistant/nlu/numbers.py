@@ -131,7 +131,10 @@ _CN_DIGIT_CLASS = "".join(CN_DIGITS)
 _CN_UNIT_CLASS = "".join(CN_UNITS)
 
 #: one numeral token: Arabic digits (with a decimal point), Chinese digits and units, 点 as a point.
-NUM = rf"(?:\d+(?:\.\d+)?|[{_CN_DIGIT_CLASS}十拾])(?:\d|\.\d|[{_CN_DIGIT_CLASS}{_CN_UNIT_CLASS}]|点(?=[\d{_CN_DIGIT_CLASS}]))*"
+# bounded and possessive: a numeral is never 40 characters long, and without backtracking the
+# scanner stays linear on hostile input (20,000 digits, 十十十…)
+NUM = (rf"(?:\d{{1,15}}+(?:\.\d{{1,8}})?+|[{_CN_DIGIT_CLASS}十拾])"
+       rf"(?:\d|\.\d|[{_CN_DIGIT_CLASS}{_CN_UNIT_CLASS}]|点(?=[\d{_CN_DIGIT_CLASS}])){{0,24}}+")
 _NUM_RE = re.compile(NUM)
 _ITEM = re.compile(rf"\d+(?:\.\d+)?|[{_CN_DIGIT_CLASS}]+(?:点[{_CN_DIGIT_CLASS}]+)?|[{_CN_UNIT_CLASS}]")
 
@@ -243,13 +246,15 @@ class Quantity:
     unit: str = ""
 
 
-_MONEY_UNIT = r"(?:万元|万块钱|万块|万|w(?![a-z])|千元|千块钱|千块|千|k(?![a-z])|亿元|亿|元|块钱|块|圆|rmb|yuan|cny|thousand|grand|million|mn(?![a-z]))"
+_MONEY_UNIT = (r"(?:万元|万块钱|万块|万|w(?![a-z])|千元|千块钱|千块|千|k(?![a-z])|亿元|亿|元|块钱|块|圆|"
+               r"rmb|yuan|cny|thousand|grand|million|mn(?![a-z]))")
 _UNIT_FACTORS = [
     (("万", "w"), 10_000), (("千", "k", "thousand", "grand"), 1000), (("亿",), 100_000_000),
     (("million", "mn"), 1_000_000),
 ]
 _APPROX_AFTER = re.compile(r"\s?(?:左右|上下|以内|之内|以下|内|出头|多|来|把|封顶|以上|approx|or so|ish|-ish)")
-_APPROX_BEFORE = re.compile(r"(?:大概|大约|差不多|约|最多|不超过|不到|不高于|控制在|around|about|under|below|within|up to|max|roughly|approximately|less than)\s?$")
+_APPROX_BEFORE = re.compile(r"(?:大概|大约|差不多|约|最多|不超过|不到|不高于|控制在|around|about|under|below|within|"
+                            r"up to|max|roughly|approximately|less than)\s?$")
 
 
 def _unit_factor(unit: str) -> int:
@@ -268,12 +273,14 @@ _P = {
     # a calendar year: 2021年, 二〇二一年, 21年的车 (two digits only when a car follows)
     "year4": re.compile(rf"(?<![\d.])((?:19|20)\d{{2}}|[一二][九零〇○][{_CN_DIGIT_CLASS}]{{2}})\s?(?:年|款)"),
     "year2": re.compile(r"(?<![\d.])([0-2]\d)\s?(?:年(?=的|买|上牌|提|款|入手|落户|购|上的)|款)"),
-    "year_en": re.compile(r"(?:\b(?:in|from|since|a|an|my|the|bought|registered)\s+)((?:19|20)\d{2})\b(?!\s*(?:km|yuan|rmb|元|万|k\b))"),
+    "year_en": re.compile(r"(?:\b(?:in|from|since|a|an|my|the|bought|registered)\s+)((?:19|20)\d{2})\b"
+                          r"(?!\s*(?:km|yuan|rmb|元|万|k\b))"),
     # a range of money: 10到15万, 10-15w, 十到十五万
     "money_range": re.compile(
-        rf"({NUM})\s?(万|w|千|k)?\s?(?:到|至|-|~|—|–|to)\s?({NUM})\s?({_MONEY_UNIT})"
+        rf"({NUM})\s?(万|w|千|k)?\s?(?:到|至|-|~|—|–|to)\s?({NUM})\s?({_MONEY_UNIT})?"
     ),
-    "km": re.compile(rf"({NUM})\s?(?:多|来|余)?\s?(万|w|千|k)?\s?(?:多|余)?\s?(?:公里|千米|km|kms|kilomet(?:er|re)s?)(?![a-z])"),
+    "km": re.compile(rf"({NUM})\s?(?:多|来|余)?\s?(万|w|千|k)?\s?(?:多|余)?\s?"
+                     r"(?:公里|千米|km|kms|kilomet(?:er|re)s?)(?![a-z])"),
     "age": re.compile(rf"({NUM})\s?(?:周岁|岁)|(\d{{2}})\s?(?:years?|yrs?)[\s-]*old"),
     "percent": re.compile(rf"百分之({NUM})|({NUM})\s?(?:%|个点|percent|pct)|千分之({NUM})"),
     "li": re.compile(rf"({NUM})\s?厘"),
@@ -282,7 +289,9 @@ _P = {
     ),
     "half_month": re.compile(r"半个?月"),
     "half_year": re.compile(r"半年"),
-    "months": re.compile(rf"({NUM})\s?(?:多|来)?\s?(?:个半月|个多月|个月|期(?!限|间|待|望|货|内|数)|months?|mos?\b|-month)|(\d{{2}})月(?!份|供|底|初|中|号|日)"),
+    "months": re.compile(rf"({NUM})\s?(?:多|来)?\s?"
+                         r"(?:个半月|个多月|个月|期(?!限|间|待|望|货|内|数)|months?|mos?\b|-month)"
+                         r"|(\d{2})月(?!份|供|底|初|中|号|日)"),
     "years": re.compile(rf"({NUM})\s?(?:多)?\s?(年半|年(?!化|利|费|息|薪|收|纪|级|终)|years?|yrs?\b|-year)"),
     "weeks": re.compile(rf"({NUM})\s?(?:个)?(?:星期|礼拜|周|weeks?)"),
     "days": re.compile(rf"({NUM})\s?(?:多)?\s?(?:天|日(?!期|本|产|子|常)|days?(?![a-z])|-days?(?![a-z]))"),
@@ -336,14 +345,18 @@ def find_quantities(text: str, *, today_year: int | None = None) -> list[Quantit
         low, high = _num(m.group(1)), _num(m.group(3))
         if low is None or high is None or not free(*m.span()):
             continue
-        unit = m.group(4)
-        high_v = high * _unit_factor(unit)
+        unit = m.group(4) or ""
+        high_token = m.group(3)
+        if not unit and not any(c in high_token for c in "万萬千仟亿"):
+            continue  # 2020-2022, 3-5: no money
+        tail = 10_000 if high_token.endswith(("万", "萬")) else 1000 if high_token.endswith(("千", "仟")) else 1
+        high_v = high * _unit_factor(unit) if unit else high
         if m.group(2):
             low_v = low * _unit_factor(m.group(2))
         elif any(c in m.group(1) for c in "万萬千仟亿"):
             low_v = low
-        else:  # 10到15万: the unit of the upper end applies to both
-            low_v = low * _unit_factor(unit)
+        else:  # 10到15万 / 十到十五万: the unit of the upper end applies to both
+            low_v = low * (_unit_factor(unit) if unit else tail)
         if low_v >= 1 and low_v < high_v:
             claim(Quantity("money", _round_int(high_v), m.start(), m.end(), m.group(0), low=_round_int(low_v),
                            approx=True, unit=unit))
@@ -467,7 +480,8 @@ def parse_money(text: str) -> int | None:
 
 def parse_ratio(text: str) -> float | None:
     """A ratio as a fraction: 三成 / 3成 / 30% / 百分之三十 → 0.3; 三成半 → 0.35; 零首付 → 0.0."""
-    if re.search(r"(?:零|0|无|免|不要|不用|没有?)\s?首付|zero[\s-]down|no\s+down|nothing\s+down|0\s+down", fold_case(text)):
+    zero_down = r"(?:零|(?<![\d.])0|无|免|不要|不用|没有?)\s?首付|zero[\s-]down|no\s+down|nothing\s+down|0\s+down"
+    if re.search(zero_down, fold_case(text)):
         return 0.0
     q = _single(text, ("ratio", "percent"))
     return float(q.value) if q is not None else None

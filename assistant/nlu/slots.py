@@ -62,9 +62,12 @@ _RANGE: dict[str, tuple[Decimal, Decimal]] = {
     "vehicle_age_years": (Decimal(0), Decimal(40)),
 }
 
-_BOUNDARY = re.compile(r"[，。；！？,;!?\n]|\.(?!\d)")
-_LEFT_MAX = 14
+MAX_CHARS = 4000  # a message longer than this is read up to here (the API cuts at 2000 already)
+_BOUNDARY = re.compile(r"[，。；！？：,;!?:\n]|\.(?!\d)")
+_LEFT_MAX = 14  # characters of context around a number (Chinese); English words are longer
 _RIGHT_MAX = 12
+_EN_MAX = 24
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -77,7 +80,7 @@ _MONEY_CUES: dict[str, tuple[str, ...]] = {
     "loan": ("贷款", "贷", "借", "借款", "融资", "额度", "贷款额", "贷款金额", "贷款总额", "本金", "分期", "押车借",
              "loan", "borrow", "borrowing", "finance", "financing", "principal", "cash"),
     "income": ("月薪", "月收入", "月入", "收入", "工资", "薪水", "薪资", "到手", "税后", "挣", "赚", "退休金", "养老金",
-               "年薪", "年收入", "年入", "流水", "salary", "income", "earn", "earning", "make", "pension",
+               "年薪", "年收入", "年入", "salary", "income", "earn", "earning", "make", "pension",
                "take home"),
     "price": ("车价", "车款", "车值", "车子", "裸车", "裸车价", "落地", "落地价", "售价", "指导价", "原价", "报价",
               "价格", "价钱", "这辆车", "这台车", "price", "priced", "costs", "cost", "worth", "valued"),
@@ -86,10 +89,14 @@ _MONEY_CUES: dict[str, tuple[str, ...]] = {
     "buy": ("买", "能买", "买得起", "买个", "买台", "买辆", "入手", "afford", "get for", "buy"),
     "budget": ("预算", "价位", "budget", "spend", "price range"),
     "mileage": ("里程", "表显", "公里数", "跑了", "行驶", "mileage", "odometer"),
-    "sink": ("月供", "月付", "每月还", "每个月还", "每期", "每月", "一个月还", "还款额", "利息", "罚息", "手续费", "服务费",
-             "违约金", "gps", "保险", "押金", "定金", "欠", "欠了", "欠款", "负债", "剩", "还剩", "剩下", "余额", "尾款",
-             "保证金", "存款", "存了", "再加", "加了", "增加", "多了", "少了", "便宜", "降了", "差价", "差", "补贴", "优惠",
-             "罚款", "费用", "收了", "收", "号", "还", "monthly payment", "payment of", "interest", "fee", "fees", "penalty",
+    "sink": ("月供", "月付", "每月还", "每个月还", "每期", "每月", "一个月还", "还款额", "利息", "罚息", "手续费",
+             "服务费",
+             "违约金", "gps", "保险", "押金", "定金", "欠", "欠了", "欠款", "负债", "剩", "还剩", "剩下", "余额",
+             "尾款",
+             "保证金", "存款", "存了", "再加", "加了", "增加", "多了", "少了", "便宜", "降了", "差价", "差", "补贴",
+             "优惠",
+             "罚款", "费用", "收了", "收", "号", "还", "monthly payment", "payment of", "interest", "fee", "fees",
+             "penalty",
              "repay", "pay back", "installment", "instalment", "多付",
              "还了", "已还", "提额", "信用卡", "网贷", "花呗", "额外"),
 }
@@ -103,9 +110,10 @@ _RATE_PERIOD_MONTH = re.compile(r"月费率|月手续费率|月利率|月息|月
 _RATE_FLAT = cue_regex(("费率", "flat", "fee rate", "手续费率"))
 _RATE_NOMINAL = cue_regex(("利率", "年息", "nominal", "interest rate", "annual interest", "interest", "利息率"))
 _RATE_APR = re.compile(r"年化|apr|irr|真实|实际")
-_RATE_CUE = cue_regex(("费率", "年费率", "月费率", "手续费率", "利率", "年利率", "月利率", "月息", "年息", "年化", "利息",
-                       "flat", "rate", "apr", "interest", "nominal", "p.a.", "at", "利率是", "息"))
-_RATE_SINK = re.compile(r"超过|占|通胀|涨|降|利用率|首付|down|新$|成新|快|将近|接近|不到|低于|高于|above|over|below|under|"
+_RATE_CUE = cue_regex(("费率", "年费率", "月费率", "手续费率", "利率", "年利率", "月利率", "月息", "年息", "年化",
+                       "利息", "flat", "rate", "apr", "interest", "nominal", "p.a.", "at", "利率是", "息"))
+_RATE_SINK = re.compile(r"超过|占|通胀|涨|降|利用率|首付|down|新$|成新|快|将近|接近|不到|低于|高于|"
+                        r"above|over|below|under|"
                         r"more than|less than|almost|nearly")
 
 _RATIO_DOWN = cue_regex(("首付", "首期", "付", "down", "upfront", "deposit", "首付比例"))
@@ -115,30 +123,35 @@ _RATIO_SINK = cue_regex(("贷", "贷款", "借", "能贷", "用了", "利用", "
 _OVERDUE = cue_regex(("逾期", "晚还", "晚了", "晚交", "迟还", "拖欠", "超期", "欠了", "没还", "断供", "还不上",
                       "停供", "迟交", "晚", "逾", "late", "overdue", "behind", "missed", "past due", "delinquent"),
                      fuzzy=False)
-_TERM_CUE = cue_regex(("分", "分期", "贷", "贷款", "期限", "还", "按揭", "做", "办", "借", "延长", "延长到", "改成", "换成",
-                       "剩下的", "剩下", "剩余", "余下", "loan", "over", "term", "for", "plan"))
-_TERM_SINK = cue_regex(("已还", "还了", "剩", "还剩", "欠", "欠了", "满", "第", "前", "最近", "近", "过去", "工作", "上班", "社保",
-                        "公积金", "流水", "在职", "干了", "工龄", "驾龄", "住了", "结婚", "户口", "交了", "缴", "经营",
-                        "开店", "做生意", "每", "提前", "ago", "last", "past", "next", "worked", "employed", "job",
-                        "been", "every", "after", "加", "再加", "多", "减", "少", "挣", "赚", "收入", "薪", "续航", "保修",
-                        "质保", "免费"), fuzzy=False)
+_TERM_CUE = cue_regex(("分", "分期", "贷", "贷款", "期限", "还", "按揭", "做", "办", "借", "延长", "延长到", "改成",
+                       "换成", "剩下的", "剩下", "剩余", "余下", "loan", "over", "term", "for", "plan"))
+_TERM_SINK = cue_regex(("已还", "还了", "剩", "还剩", "还差", "差", "欠", "欠了", "满", "第", "前", "最近",
+                        "近", "过去", "工作", "上班", "社保", "公积金", "流水", "在职", "干了", "工龄", "驾龄",
+                        "住了", "结婚", "户口", "交了", "缴", "经营", "开店", "做生意", "每", "提前", "ago",
+                        "last", "past", "next", "worked", "employed", "job", "been", "every", "after", "加",
+                        "再加", "多", "减", "少", "挣", "赚", "收入", "薪", "续航", "保修", "质保",
+                        "免费"), fuzzy=False)
 _TERM_SINK_AFTER = re.compile(r"\s?(?:后|以后|之后|前|以前|之前|左右就|收入|挣|赚|工资|薪|ago|later|"
                               r"了|of (?:work|employment|history)|with|at (?:my|the) (?:job|company))")
 _VEHICLE_AGE = cue_regex(("开了", "用了", "买了", "车龄", "提车", "上牌", "老车", "车开了", "车用了", "车买了",
                           "old", "older than", "had it", "owned", "age of"), fuzzy=False)
 _VEHICLE_AGE_AFTER = re.compile(r"\s?(?:了?的(?:车(?!贷)|二手|老车|旧车)|车龄|old|of age|前(?:买|提|上牌|入手))")
-_THIRD_PERSON = re.compile(r"(?:爸|妈|父亲|母亲|老婆|老公|媳妇|丈夫|妻子|儿子|女儿|孩子|老人|他|她|朋友|同事|哥|姐|弟|妹|"
-                           r"\bmy (?:dad|mom|mum|father|mother|wife|husband|son|daughter|parents?|friend)\b|\bhe\b|\bshe\b)")
-_NEGATION_BEFORE = re.compile(r"(?:不是|不要|不想要|不想|不考虑|不喜欢|别|非|而不是|不用|(?<![a-z])(?:not|no|don't want|"
+_THIRD_PERSON = re.compile(r"(?:爸|妈|父亲|母亲|老婆|老公|媳妇|丈夫|妻子|儿子|女儿|孩子|老人|他|她|朋友|同事|"
+                           r"哥|姐|弟|妹|\bmy (?:dad|mom|mum|father|mother|wife|husband|son|daughter|parents?|friend)\b"
+                           r"|\bhe\b|\bshe\b)")
+_NEGATION_BEFORE = re.compile(r"(?:不是|不要|不想要|不想|不考虑|不喜欢|别|非|而不是|不用|"
+                              r"(?<![a-z])(?:not|no|don't want|"
                               r"instead of|rather than))\s?(?:那种|这种|什么|要|an?|the)?\s?(?:的)?\s?$")
-_NEGATION_AFTER = re.compile(r"^\s?(?:的)?\s?(?:我)?(?:不放心|不要|不考虑|不喜欢|不想要|不行|算了|就算了|不太行|pass|no thanks)")
+_NEGATION_AFTER = re.compile(r"^\s?(?:的)?\s?(?:我)?"
+                             r"(?:不放心|不要|不考虑|不喜欢|不想要|不行|算了|就算了|不太行|pass|no thanks)")
 _CHANGE = re.compile(r"(?:改成|改为|换成|改到|调到|调成|延长到|延长至|缩短到|变更为|换|改|instead|change(?:d)? to|"
                      r"switch to|make it|what if|how about)\s?$")
 
 
 @lru_cache(maxsize=1)
 def _money_cues() -> list[tuple[str, re.Pattern[str]]]:
-    return [(label, cue_regex(words)) for label, words in _MONEY_CUES.items()]
+    # a brand right after an amount names the car it prices ("a 300k BMW")
+    return [(label, cue_regex(words)) for label, words in _MONEY_CUES.items()] + [("car", _brand_pattern())]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -172,7 +185,8 @@ _ENUMS: dict[str, list[tuple[str, str]]] = {
                               r"fixed monthly payments?"),
     ],
     "document_kind": [
-        ("repayment_schedule", r"还款计划|还款表|还款明细|还款时间表|还款清单|本金利息明细|每期明细|repayment (?:schedule|plan)|"
+        ("repayment_schedule", r"还款计划|还款表|还款明细|还款时间表|还款清单|本金利息明细|每期明细|"
+                               r"repayment (?:schedule|plan)|"
                                r"payment schedule|amorti[sz]ation|installment schedule"),
         ("risk_disclosure", r"风险提示|风险揭示|风险告知|风险说明|告知书|risk disclosure|risk notice|risk statement"),
         ("privacy_consent", r"授权书|授权协议|隐私|个人信息.{0,4}授权|数据授权|征信授权|privacy|consent form|"
@@ -246,12 +260,14 @@ class _Context:
         """The left and right limits of the context of quantity ``index`` (other quantities and
         clause punctuation bound it)."""
         q = self.quantities[index]
-        left = max(0, q.start - _LEFT_MAX)
+        left_max = _LEFT_MAX if _CJK.search(self.text, max(0, q.start - _LEFT_MAX), q.start) else _EN_MAX
+        left = max(0, q.start - left_max)
         if index > 0:
             left = max(left, self.quantities[index - 1].end)
         for m in _BOUNDARY.finditer(self.text, left, q.start):
             left = m.end()
-        right = min(len(self.text), q.end + _RIGHT_MAX)
+        right_max = _RIGHT_MAX if _CJK.search(self.text, q.end, q.end + _RIGHT_MAX) else _EN_MAX
+        right = min(len(self.text), q.end + right_max)
         if index + 1 < len(self.quantities):
             right = min(right, self.quantities[index + 1].start)
         m = _BOUNDARY.search(self.text, q.end, right)
@@ -315,7 +331,8 @@ def _in_range(slot: str, value: Decimal) -> bool:
 
 def _implied_wan(q: Quantity, slot: str) -> Decimal:
     """A bare small number where a car price is expected is in 万 (预算15 = 150000)."""
-    if q.kind == "number" and slot in ("budget", "vehicle_price", "down_payment", "loan_amount") and 1 <= q.value < 1000:
+    price_like = ("budget", "vehicle_price", "down_payment", "loan_amount")
+    if q.kind == "number" and slot in price_like and 1 <= q.value < 1000:
         return q.value * 10_000
     return q.value
 
@@ -351,7 +368,8 @@ def _money(ctx: _Context, i: int) -> None:
     elif label == "price":
         slot = "budget" if limit and ctx.intent in (None, "car_recommendation") else "vehicle_price"
     elif label in ("car", "buy"):
-        slot = "budget" if (ctx.intent == "car_recommendation" or limit or q.approx and recommending) else "vehicle_price"
+        choosing = ctx.intent == "car_recommendation" or limit or (q.approx and recommending)
+        slot = "budget" if choosing else "vehicle_price"
     else:
         slot = None
     weak = False
@@ -439,7 +457,7 @@ def _rate_or_ratio(ctx: _Context, i: int) -> None:
     monthly = q.kind == "permille" or bool(
         (cue is not None and re.search(r"月|monthly|month", cue.group(0)))
         or re.match(r"\s?(?:per month|a month|monthly|/month|/mo)", after)
-        or re.search(r"monthly|per month", left_text[-12:])
+        or re.search(r"monthly|per month", left_text[-20:])
     )
     if q.kind == "permille" and not re.search(r"月|息|利", region):
         return
@@ -463,6 +481,9 @@ def _duration(ctx: _Context, i: int) -> None:
     text = ctx.text
     left, right = ctx.window(i)
     after = text[q.end:right]
+    if q.unit != "期" and re.match(r"\s?(?:前|以前|之前|ago\b)", text[q.end:q.end + 4]) \
+            and not _VEHICLE_AGE_AFTER.match(text, q.end):
+        return  # 三个月前 / 2 years ago: when something happened, not how long
     overdue_here = _OVERDUE.search(text[max(0, q.start - 8):q.start]) or _OVERDUE.search(after[:8])
     if q.kind == "months" and q.unit != "期" and overdue_here:
         ctx.add("overdue_days", int(_d(q.value * 30)), q)
@@ -474,8 +495,8 @@ def _duration(ctx: _Context, i: int) -> None:
         ctx.add("vehicle_age_years", float(q.value), q)
         ctx.used.add(i)
         return
-    if label == "sink" or _TERM_SINK_AFTER.match(text, q.end) and not (
-            q.unit == "期" and text.startswith("了", q.end)):  # 变成48期了 is still a term
+    if label == "sink" or (_TERM_SINK_AFTER.match(text, q.end) and not (
+            q.unit == "期" and text.startswith("了", q.end))):  # 变成48期了 is still a term
         return
     months = q.value * 12 if q.kind == "years" else q.value
     if months != months.to_integral_value() or not _in_range("term_months", months):
@@ -503,10 +524,10 @@ def _bare_term(ctx: _Context, i: int) -> bool:
 
 def _days(ctx: _Context, i: int) -> None:
     q = ctx.quantities[i]
-    if _OVERDUE.search(ctx.text) or ctx.expected_slot == "overdue_days":
-        if _in_range("overdue_days", q.value):
-            ctx.add("overdue_days", int(_d(q.value)), q)
-            ctx.used.add(i)
+    overdue = _OVERDUE.search(ctx.text) or ctx.expected_slot == "overdue_days"
+    if overdue and _in_range("overdue_days", q.value):
+        ctx.add("overdue_days", int(_d(q.value)), q)
+        ctx.used.add(i)
 
 
 def _km(ctx: _Context, i: int) -> None:
@@ -549,7 +570,8 @@ def _calendar_year(ctx: _Context, i: int) -> None:
         _person_age(ctx, q, Decimal(ctx.today.year - year))
         ctx.used.add(i)
         return
-    car_after = re.match(r"\s?(?:年)?\s?(?:的|款|上牌|提|买|入手|落户|产|出厂|生产|注册|上的牌|[a-z\u4e00-\u9fff]{0,12}?(?:车|suv))",
+    car_after = re.match(r"\s?(?:年)?\s?(?:的|款|上牌|提|买|入手|落户|产|出厂|生产|注册|上的牌|"
+                         r"[a-z\u4e00-\u9fff]{0,12}?(?:车|suv))",
                          after)
     car_before = re.search(r"(?:车是|车子是|车|my|a|an|own|bought (?:it )?in|registered in|from)\s?$", before)
     if re.match(r"\s?年?\s?(?:逾期|毕业|结婚|工作|办的?贷|申请|借)", after):
@@ -562,8 +584,12 @@ def _calendar_year(ctx: _Context, i: int) -> None:
 
 
 _BARE_AGE = re.compile(
-    rf"(?:(?<![a-z])(?:i'm|i am|im|aged?)\s+|(?:^|[^\u4e00-\u9fff])?(?:我|俺|咱|本人)\s?(?:今年|都|已经|刚|刚好|快|才|现在)*\s?"
-    rf"|今年\s?(?:刚好|都|已经|刚|才)?\s?)(\d{{2}}|[{''.join(CN_DIGITS)}十]{{2,3}})(?!\d|\.|\s?(?:万|千|k(?![a-z])|w(?![a-z])|元|块|天|期|个|年|%|成|公里|km|days?|months?|years?(?! old)|yuan|rmb|:|号))"
+    r"(?:(?<![a-z])(?:i'm|i am|im|aged?)\s+"
+    r"|(?:^|[^\u4e00-\u9fff])?(?:我|俺|咱|本人)\s?(?:今年|都|已经|刚|刚好|快|才|现在)*\s?"
+    r"|今年\s?(?:刚好|都|已经|刚|才)?\s?)"
+    rf"(\d{{2}}|[{''.join(CN_DIGITS)}十]{{2,3}})"
+    r"(?!\d|\.|\s?(?:万|千|k(?![a-z])|w(?![a-z])|元|块|天|期|个|年|%|成|公里|km|days?|months?|years?(?! old)"
+    r"|yuan|rmb|:|号))"
 )
 
 
@@ -597,7 +623,8 @@ def _enums(ctx: _Context) -> None:
 
 
 def _zero_down(ctx: _Context) -> None:
-    pattern = (r"(?:零|0|无|免|不要|不用|没有?|不交|不付)\s?首付|首付\s?(?:为|是)?\s?(?:零|0)(?![.\d])(?:元|块)?|"
+    pattern = (r"(?:零|(?<![\d.])0|无|免|不要|不用|没有?|不交|不付)\s?首付|"
+               r"首付\s?(?:为|是)?\s?(?:零|0)(?![.\d])(?:元|块)?|"
                r"zero[\s-]down|no\s+down(?:\s?payment)?|nothing\s+down|0\s+down|zero down payment|"
                r"without (?:a |any )?down payment|no money down")
     for m in re.finditer(pattern, ctx.text):
@@ -723,6 +750,7 @@ def extract_slots(text: str, *, intent: str | None = None, expected_slot: str | 
     (2021年的车 → vehicle_age_years = today.year − 2021).
     """
     today = today or date.today()
+    text = text[:MAX_CHARS]
     original = normalize(text)
     norm = prepare(text)  # same length as ``original``: the substitutions are one character for one
     ctx = _Context(text=norm, intent=intent, expected_slot=expected_slot, today=today)
