@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from assistant.domain.regulation import LenderCaps
+from assistant.errors import UpstreamUnavailable
 from assistant.settings import Settings
 from assistant.storage.db import create_all, make_engine, make_session_factory
 
@@ -96,7 +97,7 @@ class Services:
         """The hash-chained audit trail (``record(event, session_id, data)``, ``verify()``)."""
         from assistant.audit import AuditLog
 
-        return AuditLog(self.sessions, head_path=self.settings.data_dir / "audit_head.json")
+        return AuditLog(self.sessions, head_path=self.settings.data_dir / "audit_head.log")
 
     @cached_property
     def loans(self) -> Any:
@@ -132,5 +133,10 @@ class Services:
         # Load every model once, before the first customer waits for it; a missing CJK font or model
         # file fails here, at startup, with a clear ConfigurationError.
         _ = self.catalogue, self.nlu, self.scorer, self.documents, self.chat
-        kb_chunks = len(self.retriever.chunks)
+        try:
+            kb_chunks: int | str = len(self.retriever.chunks)
+        except UpstreamUnavailable as exc:
+            # A Chroma server that is down must not keep the whole service from starting: the knowledge
+            # endpoints answer 503 and the index is built on the first request after it is back.
+            kb_chunks = f"unavailable: {exc.code}"
         return {"database": self.settings.resolved_database_url.split("://")[0], "kb_chunks": kb_chunks}

@@ -9,6 +9,7 @@ one warm-up query per mode. Targets: hybrid hit@3 ≥ 0.95 and above each single
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,12 +50,14 @@ def evaluate(retriever: HybridRetriever, questions: Sequence[dict[str, Any]], mo
     retriever.search("预热 warm-up", k=DEPTH, mode=mode)  # type: ignore[arg-type]
     ranks: list[int | None] = []
     latencies: list[float] = []
+    cpu: list[float] = []
     misses: list[dict[str, Any]] = []
     for item in questions:
         gold = set(item["doc_ids"])
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         results = retriever.search(item["q"], k=DEPTH, mode=mode)  # type: ignore[arg-type]
         latencies.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
         rank = next((i for i, r in enumerate(results, start=1) if r.doc_id in gold), None)
         ranks.append(rank)
         if rank is None or rank > 3:
@@ -69,6 +72,9 @@ def evaluate(retriever: HybridRetriever, questions: Sequence[dict[str, Any]], mo
         "mrr": sum(1 / r for r in ranks if r is not None) / n,
         "p50_ms": float(np.percentile(latencies, 50)) if latencies else 0.0,
         "p95_ms": float(np.percentile(latencies, 95)) if latencies else 0.0,
+        # CPU time of this process (all its threads): what a query costs when it has a core to itself.
+        "cpu_p50_ms": float(np.percentile(cpu, 50)) if cpu else 0.0,
+        "cpu_p95_ms": float(np.percentile(cpu, 95)) if cpu else 0.0,
         "hit@3_by_lang": {
             lang: sum(1 for r in rs if r is not None and r <= 3) / len(rs) for lang, rs in sorted(by_lang.items())
         },
@@ -97,16 +103,24 @@ def run(settings: Settings, *, retriever: HybridRetriever | None = None, show_mi
           f"chunks: {len(retriever.chunks)}; embedder: {retriever.embedder.name}")
     if unknown:
         print(f"warning: {len(unknown)} labelled doc ids are not in the index: {', '.join(unknown[:10])}")
-    print(f"{'mode':<8} {'hit@1':>7} {'hit@3':>7} {'MRR':>7} {'p50 ms':>8} {'p95 ms':>8}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"latency: wall clock per search; cpu = this process's CPU time (load average {load:.1f} "
+          f"on {os.cpu_count()} CPUs)")
+    print(f"{'mode':<8} {'hit@1':>7} {'hit@3':>7} {'MRR':>7} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8}")
     for mode, r in results.items():
         print(f"{mode:<8} {r['hit@1']:>7.3f} {r['hit@3']:>7.3f} {r['mrr']:>7.3f} "
-              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f}")
+              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['cpu_p50_ms']:>8.1f} {r['cpu_p95_ms']:>8.1f}")
     hybrid = results["hybrid"]
     print("hybrid hit@3 by language: " + ", ".join(f"{k} {v:.3f}" for k, v in hybrid["hit@3_by_lang"].items()))
     passed = {
         "hybrid_hit3": hybrid["hit@3"] >= TARGET_HIT3,
-        "hybrid_beats_each": all(hybrid["hit@3"] > results[m]["hit@3"] for m in ("bm25", "vector"))
-        or all(hybrid["mrr"] > results[m]["mrr"] for m in ("bm25", "vector")),
+        # Strictly better hit@3 than each single method; if a method already ties at the ceiling,
+        # at least as good at hit@3 and strictly better MRR.
+        "hybrid_beats_each": all(
+            hybrid["hit@3"] > results[m]["hit@3"]
+            or (hybrid["hit@3"] >= results[m]["hit@3"] and hybrid["mrr"] > results[m]["mrr"])
+            for m in ("bm25", "vector")
+        ),
         "p95": hybrid["p95_ms"] <= TARGET_P95_MS,
     }
     print(f"targets: hybrid hit@3 ≥ {TARGET_HIT3}: {'ok' if passed['hybrid_hit3'] else 'MISSED'}; "

@@ -1,9 +1,9 @@
-"""BM25 over jieba words plus character bigrams, kept in memory and built from the indexed chunks.
+"""BM25 over jieba words plus character and pinyin bigrams, in memory, built from the indexed chunks.
 
-Words carry the meaning; character bigrams of Chinese runs make the match tolerant of typos, of
-segmentation differences (``提前结清`` vs ``提前 / 结清``) and of colloquial compounds that jieba does
-not know. Bigrams are a separate vocabulary ("\\x02" prefix) with a lower weight so they refine rather
-than dominate.
+Words carry the meaning; character bigrams of Chinese runs make the match tolerant of character typos,
+of segmentation differences (``提前结清`` vs ``提前 / 结清``) and of colloquial compounds jieba does not
+know; pinyin syllable bigrams catch homophone typos from the input method. Bigrams are separate
+vocabularies ("\\x02" / "\\x03" prefixes) with lower weights so they refine rather than dominate.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -27,23 +28,24 @@ BIGRAM = "\x02"
 PINYIN = "\x03"
 
 _jieba_lock = threading.Lock()
-_jieba_ready = False
+_tokenizer: Any = None
 
 
-def _jieba() -> object:
-    """jieba with its dictionary loaded once and the domain terms added (quietly)."""
-    global _jieba_ready
-    import jieba
-
-    if not _jieba_ready:
+def _jieba() -> Any:
+    """A private jieba tokenizer (the domain words added to it do not leak into jieba's global one)."""
+    global _tokenizer
+    if _tokenizer is None:
         with _jieba_lock:
-            if not _jieba_ready:
+            if _tokenizer is None:
+                import jieba
+
                 jieba.setLogLevel(logging.WARNING)
-                jieba.initialize()
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
                 for term in DOMAIN_TERMS:
-                    jieba.add_word(term.lower(), freq=20000)
-                _jieba_ready = True
-    return jieba
+                    tokenizer.add_word(term.lower(), freq=20000)
+                _tokenizer = tokenizer
+    return _tokenizer
 
 
 def normalise(text: str) -> str:
@@ -54,10 +56,9 @@ def normalise(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Search tokens of ``text``: jieba words (search mode) minus stop words, plus CJK character bigrams."""
     text = normalise(text)
-    jieba = _jieba()
     words = [
         w.strip()
-        for w in jieba.lcut_for_search(text)  # type: ignore[attr-defined]
+        for w in _jieba().lcut_for_search(text)
         if w.strip() and _WORDLIKE.search(w) and w.strip() not in STOPWORDS
     ]
     grams = []

@@ -1,4 +1,4 @@
-"""The vector store: a Chroma collection of chunks, on disk under ``DATA_DIR/chroma`` or on a Chroma server.
+"""The vector store: Chroma collections of sections and documents, under ``DATA_DIR/chroma`` or on a server.
 
 A corrupt or unreadable on-disk index is removed and recreated empty (the ingester then rebuilds it):
 the index is derived data, and the service must start rather than crash on it.
@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.errors import ConfigurationError, UpstreamUnavailable
-from assistant.kb.corpus import LEVEL_CHUNK, Chunk
+from assistant.kb.corpus import LEVEL_CHUNK, LEVEL_DOCUMENT, Chunk
 from assistant.kb.embeddings import ChromaEmbeddings, Embedder
 from assistant.logs import get_logger
 
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-COLLECTION = "knowledge_base"
+# One collection per index level (see corpus.LEVEL_*).
+COLLECTIONS = {LEVEL_CHUNK: "kb_chunks", LEVEL_DOCUMENT: "kb_documents"}
 _BATCH = 512
 
 
@@ -68,9 +69,9 @@ class Filters:
             and (not self.product_ids or chunk.product_id in self.product_ids)
         )
 
-    def chroma_where(self, level: str | None = None) -> dict[str, Any] | None:
-        """The Chroma ``where`` clause (optionally restricted to one index level)."""
-        clauses: list[dict[str, Any]] = [{"level": level}] if level else []
+    def chroma_where(self) -> dict[str, Any] | None:
+        """The Chroma ``where`` clause (None when nothing is filtered: the fast, unfiltered query)."""
+        clauses: list[dict[str, Any]] = []
         for key, values in (("category", self.categories), ("doc_id", self.doc_ids),
                             ("product_id", self.product_ids)):
             if values:
@@ -88,7 +89,7 @@ def _reset_path(path: Path) -> None:
 
 
 class VectorStore:
-    """One Chroma collection holding the chunks, their metadata and embeddings."""
+    """The Chroma collections holding the indexed units (sections, documents), metadata and embeddings."""
 
     def __init__(self, client: Any, embedder: Embedder, location: str, persist_path: Path | None = None) -> None:
         self.client = client
@@ -97,7 +98,7 @@ class VectorStore:
         self.persist_path = persist_path
         self.embedding_function = ChromaEmbeddings(embedder)
         self.recovered = False  # True when a corrupt index was thrown away on open
-        self._collection: Any = None
+        self._collections: dict[str, Any] = {}
 
     # --- opening -------------------------------------------------------------------------------
     @classmethod
@@ -170,41 +171,51 @@ class VectorStore:
             ) from exc
         return cls(client, embedder, location=url)
 
-    @property
-    def collection(self) -> Any:
-        """The collection, created on first use; our embedding function is passed on create and get."""
-        if self._collection is None:
-            self._collection = self.client.get_or_create_collection(
-                COLLECTION,
+    def collection(self, level: str = LEVEL_CHUNK) -> Any:
+        """The collection of one index level, created on first use.
+
+        One collection per level rather than a ``level`` metadata filter: an unfiltered Chroma query
+        measured 2-3x faster than a filtered one, and the hot path queries both levels. Our embedding
+        function is passed on create and get, so Chroma never builds its downloading default.
+        """
+        if level not in self._collections:
+            self._collections[level] = self.client.get_or_create_collection(
+                COLLECTIONS[level],
                 embedding_function=self.embedding_function,
                 metadata={"embedder": self.embedder.name},
                 configuration={"hnsw": {"space": "cosine"}},
             )
-        return self._collection
+        return self._collections[level]
 
     def _probe(self) -> None:
-        """Touch the collection and its vector segment so a broken index fails here, not mid-request."""
-        if self.count():
-            got = self.collection.get(limit=1, include=["embeddings"])
-            self.collection.query(query_embeddings=[got["embeddings"][0]], n_results=1, include=[])
+        """Touch each collection and its vector segment so a broken index fails here, not mid-request."""
+        for level in COLLECTIONS:
+            collection = self.collection(level)
+            if collection.count():
+                got = collection.get(limit=1, include=["embeddings"])
+                collection.query(query_embeddings=[got["embeddings"][0]], n_results=1, include=[])
 
     # --- reading -------------------------------------------------------------------------------
-    def count(self) -> int:
-        """Number of chunks stored."""
-        return int(self.collection.count())
+    def count(self, level: str | None = None) -> int:
+        """Number of units stored (of one level, or of all)."""
+        levels = [level] if level else list(COLLECTIONS)
+        return sum(int(self.collection(lv).count()) for lv in levels)
+
+    def ids(self) -> set[str]:
+        """Every stored id, all levels."""
+        return {i for lv in COLLECTIONS for i in self.collection(lv).get(include=[])["ids"]}
 
     def stored_embedder(self) -> str | None:
-        """The embedder name the collection was built with."""
-        meta = self.collection.metadata or {}
+        """The embedder name the collections were built with."""
+        meta = self.collection(LEVEL_CHUNK).metadata or {}
         return meta.get("embedder")
 
     def all_chunks(self, level: str = LEVEL_CHUNK) -> list[Chunk]:
         """Every stored unit of one level (sections by default: what BM25 is built from), in order."""
-        total = self.count()
+        collection = self.collection(level)
         chunks: list[Chunk] = []
-        for offset in range(0, total, 1000):
-            got = self.collection.get(where={"level": level}, include=["documents", "metadatas"], limit=1000,
-                                      offset=offset)
+        for offset in range(0, int(collection.count()), 1000):
+            got = collection.get(include=["documents", "metadatas"], limit=1000, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 chunks.append(Chunk.from_store(cid, text or "", dict(meta or {})))
         chunks.sort(key=lambda c: (c.path, c.position))
@@ -223,41 +234,52 @@ class VectorStore:
 
         ``total`` (the known number of units at that level) saves a round trip on the hot path.
         """
-        total = self.count() if total is None else total
+        total = self.count(level) if total is None else total
         if total == 0 or k <= 0:
             return []
-        where = (filters or Filters()).chroma_where(level)
-        got = self.collection.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=min(k, total),
-            where=where,
-            include=["distances"],
-        )
+        try:
+            got = self.collection(level).query(
+                query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+                n_results=min(k, total),
+                where=(filters or Filters()).chroma_where(),
+                include=["distances"],
+            )
+        except Exception as exc:
+            if self.persist_path is not None:
+                raise
+            raise UpstreamUnavailable(
+                "向量库暂时无法访问，请稍后再试", f"the Chroma server at {self.location} failed: {type(exc).__name__}"
+            ) from exc
         ids = got["ids"][0] if got["ids"] else []
         dists = got["distances"][0] if got.get("distances") else [1.0] * len(ids)
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=True)]
 
     # --- writing -------------------------------------------------------------------------------
     def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
-        """Insert or replace chunks with their precomputed embeddings."""
-        for start in range(0, len(chunks), _BATCH):
-            part = chunks[start : start + _BATCH]
-            self.collection.upsert(
-                ids=[c.chunk_id for c in part],
-                documents=[c.text for c in part],
-                metadatas=[c.metadata() for c in part],
-                embeddings=[np.asarray(v, dtype=np.float32) for v in embeddings[start : start + _BATCH]],
-            )
+        """Insert or replace units (each into its level's collection) with their precomputed embeddings."""
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        for level in COLLECTIONS:
+            rows = [i for i, c in enumerate(chunks) if c.level == level]
+            for start in range(0, len(rows), _BATCH):
+                part = rows[start : start + _BATCH]
+                self.collection(level).upsert(
+                    ids=[chunks[i].chunk_id for i in part],
+                    documents=[chunks[i].text for i in part],
+                    metadatas=[chunks[i].metadata() for i in part],
+                    embeddings=[vectors[i] for i in part],
+                )
 
     def delete(self, ids: Sequence[str]) -> None:
-        """Remove chunks by id (unknown ids are ignored)."""
+        """Remove units by id from every level (unknown ids are ignored)."""
         ids = list(ids)
-        for start in range(0, len(ids), _BATCH):
-            self.collection.delete(ids=ids[start : start + _BATCH])
+        for level in COLLECTIONS:
+            for start in range(0, len(ids), _BATCH):
+                self.collection(level).delete(ids=ids[start : start + _BATCH])
 
     def reset(self) -> None:
-        """Drop and recreate the collection (a full rebuild follows)."""
-        with contextlib.suppress(Exception):  # absent already
-            self.client.delete_collection(COLLECTION)
-        self._collection = None
-        _ = self.collection
+        """Drop and recreate the collections (a full rebuild follows)."""
+        for level, name in COLLECTIONS.items():
+            with contextlib.suppress(Exception):  # absent already
+                self.client.delete_collection(name)
+            self._collections.pop(level, None)
+            self.collection(level)

