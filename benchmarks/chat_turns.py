@@ -73,7 +73,8 @@ def conversations(settings: Settings) -> list[list[str]]:
 
 
 def session_worker(base_url: str, scripts: list[list[str]], offset: int, requests: int,
-                   latencies: list[float], outcomes: Counter[str], lock: threading.Lock) -> None:
+                   latencies: list[float], outcomes: Counter[str], lock: threading.Lock,
+                   by_kind: dict[str, list[float]] | None = None) -> None:
     """Send ``requests`` turns, walking the scripts from ``offset`` (a new chat session per script)."""
     sent = 0
     index = offset
@@ -90,12 +91,17 @@ def session_worker(base_url: str, scripts: list[list[str]], offset: int, request
                 response = client.post("/v1/chat", json=body)
                 elapsed = (time.perf_counter() - started) * 1000
                 sent += 1
+                data = response.json() if response.status_code == 200 else {}
+                # What the turn did: the tools it ran, or "no tool" (questions, refusals, hand-offs).
+                kind = "+".join(sorted({c["name"] for c in data.get("tool_calls", [])})) or "no tool"
                 with lock:
                     latencies.append(elapsed)
                     outcomes[str(response.status_code)] += 1
+                    if by_kind is not None:
+                        by_kind.setdefault(kind, []).append(elapsed)
                 if response.status_code != 200:
                     break
-                session_id = response.json()["session_id"]
+                session_id = data["session_id"]
             index += 1
 
 
@@ -110,10 +116,12 @@ def measure(base_url: str, scripts: list[list[str]], concurrency: int, turns_per
     """Run ``concurrency`` sessions in parallel and print latency figures."""
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
+    by_kind: dict[str, list[float]] = {}
     lock = threading.Lock()
     step = max(1, len(scripts) // concurrency)
     threads = [threading.Thread(target=session_worker,
-                                args=(base_url, scripts, i * step, turns_per_session, latencies, outcomes, lock))
+                                args=(base_url, scripts, i * step, turns_per_session, latencies, outcomes, lock,
+                                      by_kind))
                for i in range(concurrency)]
     started = time.perf_counter()
     for thread in threads:
@@ -128,6 +136,10 @@ def measure(base_url: str, scripts: list[list[str]], concurrency: int, turns_per
           f"p50 {statistics.median(latencies):.1f} ms  p95 {p95:.1f} ms  p99 {percentile(latencies, 99):.1f} ms  "
           f"max {max(latencies):.1f} ms  status {dict(outcomes)}"
           + (f"  [{verdict} p95 ≤ {TARGET_P95_MS:.0f} ms]" if concurrency >= 16 else ""))
+    ranked = sorted(by_kind.items(), key=lambda item: -statistics.median(item[1]))
+    print("    by what the turn ran (n, p50, p95 ms): " + "; ".join(
+        f"{kind} {len(values)}, {statistics.median(values):.0f}, {percentile(values, 95):.0f}"
+        for kind, values in ranked))
 
 
 def main() -> None:

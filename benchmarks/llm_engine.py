@@ -1,9 +1,9 @@
 """Benchmark: the LLM engine against the local fake OpenAI server — model calls per turn, prompt tokens.
 
-Every turn of ``eval/conversations/scenarios.yaml`` (a fresh chat session per scenario) goes through the
-chat service with the LLM engine configured against :class:`assistant.testing.FakeOpenAIServer` on
-loopback, so the real ``openai`` client, streaming and tool-call wire format are in the path. Two
-model behaviours:
+Every turn of ``eval/conversations/scenarios.yaml`` (a fresh chat session per scenario), plus a few unclear
+messages (:data:`UNCLEAR`), goes through the chat service with the LLM engine configured against
+:class:`assistant.testing.FakeOpenAIServer` on loopback, so the real ``openai`` client, streaming and the
+tool-call wire format are in the path. Two model behaviours:
 
 - ``phrasing``: a model that restates the engine's reference reply and answers unsure turns directly;
 - ``tool-happy``: the same, but on unsure turns (where the engine offers tools) it always calls
@@ -32,6 +32,9 @@ from assistant.settings import Settings
 from assistant.testing import FakeOpenAIServer, FakeToolCall, last_user_text, phrasing_policy
 
 TARGET_CALLS_PER_TURN = 1.3
+# Real traffic also has messages the offline engine cannot place (symbols, fillers, vague requests): those
+# turns offer the model the tools. The scenarios have none, so a few are mixed in.
+UNCLEAR = [["🚗💰❓"], ["嗯……那个……"], ["🙂🙂"], ["你看着办吧"], ["那个啥，就是那个事"], ["hmm, not sure"]]
 
 
 def tool_happy_policy() -> Any:
@@ -101,7 +104,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-llm-") as tmp:
         root = Path(tmp)
         probe = Settings(data_dir=root / "probe", _env_file=None)  # type: ignore[call-arg]
-        scripts = [[turn.user for turn in s.turns] for s in load_scenarios(scenarios_path(probe))]
+        scripts = [[turn.user for turn in s.turns] for s in load_scenarios(scenarios_path(probe))] + UNCLEAR
         run("phrasing", phrasing_policy("好的，"), scripts, root)
         run("tool-happy", tool_happy_policy(), scripts, root)
 

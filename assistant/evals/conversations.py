@@ -237,7 +237,9 @@ def _chat_for(settings: Settings, data_dir: Path, *, llm: bool) -> Any:
     update: dict[str, Any] = {"data_dir": data_dir}
     if not llm:
         update.update(llm_base_url=None, llm_model=None)
-    return Services(settings.model_copy(update=update)).chat
+    services = Services(settings.model_copy(update=update))
+    services.warm_up()  # build the knowledge index etc. first, so ms/turn measures turns, not set-up
+    return services.chat
 
 
 def run_all(chat: Any, scenarios: list[Scenario], *, verbose: bool = False) -> list[ScenarioResult]:
