@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.agent.guard import check_text
+from assistant.agent.guard import GuardFinding, check_text
 from assistant.agent.model import ChatModel, DeltaCallback, ModelReply
 from assistant.agent.offline import OfflineEngine, TurnDraft
 from assistant.agent.prompts import PromptLibrary
@@ -32,6 +32,11 @@ log = get_logger(__name__)
 UNSURE_CONFIDENCE = 0.5
 MAX_TOOL_RESULT_CHARS = 3000
 HISTORY_TURNS = 6
+# The customer-facing tools the model may call itself (staff-only lifecycle tools stay out, and the
+# schemas are what most of an unsure turn's prompt tokens are spent on).
+CHAT_TOOLS = ("quote_loan", "match_offers", "explain_exclusion", "value_vehicle", "score_applicant",
+              "search_knowledge", "generate_documents")
+LEAK_RUN = 16  # characters shared verbatim with the system prompt that count as a leak
 
 
 @dataclass
@@ -64,9 +69,15 @@ class LLMEngine:
         draft = self.offline.turn(plan_state, message, ctx)
         vault = PiiVault()
         unsure = draft.confidence < UNSURE_CONFIDENCE and not draft.tool_calls and not draft.handoff
+        # Stream only what the guard has seen: model text is released sentence by sentence after the
+        # per-sentence checks (approval promises, prompt leaks); the whole reply is checked at the end.
+        guarded = _GuardedStream(on_delta, vault, self) if on_delta is not None else None
+        on_delta = guarded.feed if guarded is not None else None
         try:
             if draft.fixed:
-                text = draft.reply  # consent wording, injection refusals: exact text, no paraphrase
+                # Consent wording, injection refusals: exact text, no paraphrase, no model call.
+                state.__dict__.update(plan_state.__dict__)
+                return draft
             elif unsure:
                 text = self._with_tools(state, message, history, ctx, draft, vault, on_delta)
             else:
@@ -79,6 +90,8 @@ class LLMEngine:
             return draft
         text = vault.unmask(text).strip()
         findings = check_text(text)
+        if self._leaks_system_prompt(text, state.lang):
+            findings.append(GuardFinding(code="prompt_leak", zh="复述了系统提示词", en="repeats the system prompt"))
         if not text or findings:
             if findings:
                 self.stats.guard_blocks += 1
@@ -87,8 +100,20 @@ class LLMEngine:
         else:
             draft.reply = text
             draft.engine = "llm"
+            if guarded is not None:
+                guarded.flush()
         state.__dict__.update(plan_state.__dict__)
         return draft
+
+    def _leaks_system_prompt(self, text: str, lang: str) -> bool:
+        """True when the reply repeats any 16-character run of a system prompt (a partial leak)."""
+        compact = "".join(text.split())
+        for prompt_lang in ("zh", "en"):
+            prompt = "".join(self.prompts.system(prompt_lang).split())
+            runs = {prompt[i:i + LEAK_RUN] for i in range(0, max(len(prompt) - LEAK_RUN, 0) + 1)}
+            if any(compact[i:i + LEAK_RUN] in runs for i in range(0, max(len(compact) - LEAK_RUN, 0) + 1)):
+                return True
+        return False
 
     # -------------------------------------------------------------- model calls
     def _base_messages(
@@ -132,7 +157,7 @@ class LLMEngine:
         draft: TurnDraft, vault: PiiVault, on_delta: DeltaCallback | None,
     ) -> str:
         messages = self._base_messages(state, message, history, vault)
-        tools = [tool.openai_schema() for tool in REGISTRY.all()]
+        tools = [REGISTRY.get(name).openai_schema() for name in CHAT_TOOLS if name in REGISTRY.names()]
         first = self._call(messages, tools, None)
         if not first.tool_calls:
             if on_delta is not None and first.text:
@@ -150,7 +175,7 @@ class LLMEngine:
                 result = REGISTRY.get(call.name).invoke(ctx, arguments)
                 payload = result.model_dump(mode="json")
                 record.result = payload
-                content = json.dumps(payload, ensure_ascii=False, default=str)[:MAX_TOOL_RESULT_CHARS]
+                content = _compact_json(payload)
             except AssistantError as exc:
                 record.error = exc.message
                 content = json.dumps({"error": exc.message}, ensure_ascii=False)
@@ -158,3 +183,54 @@ class LLMEngine:
             messages.append({"role": "tool", "tool_call_id": call.id, "content": vault.mask(content)})
         final = self._call(messages, None, on_delta)
         return final.text
+
+
+def _compact_json(payload: dict[str, Any]) -> str:
+    """A tool result for the model: long lists (schedules, factors) summarised so the JSON stays valid
+    and short."""
+    def shrink(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: shrink(v) for k, v in value.items() if k not in {"schedule", "factors", "shadow"}}
+        if isinstance(value, list):
+            return [shrink(v) for v in value[:5]]
+        return value
+
+    text = json.dumps(shrink(payload), ensure_ascii=False, default=str)
+    if len(text) > MAX_TOOL_RESULT_CHARS:
+        text = json.dumps({"summary": text[: MAX_TOOL_RESULT_CHARS - 200] + "…"}, ensure_ascii=False)
+    return text
+
+
+class _GuardedStream:
+    """Buffers streamed model text and releases whole sentences that pass the guard."""
+
+    _END = "。！？!?；;\n"
+
+    def __init__(self, sink: DeltaCallback, vault: PiiVault, engine: LLMEngine) -> None:
+        self.sink = sink
+        self.vault = vault
+        self.engine = engine
+        self.buffer = ""
+        self.blocked = False
+
+    def feed(self, text: str) -> None:
+        """Take a streamed piece; emit complete sentences that are safe to show."""
+        if self.blocked:
+            return
+        self.buffer += text
+        cut = max(self.buffer.rfind(ch) for ch in self._END)
+        if cut < 0:
+            return
+        ready, self.buffer = self.buffer[: cut + 1], self.buffer[cut + 1:]
+        shown = self.vault.unmask(ready)
+        codes = {f.code for f in check_text(shown)} - {"price_without_apr"}  # APR may follow later
+        if codes or self.engine._leaks_system_prompt(shown, "zh"):
+            self.blocked = True  # the final guard replaces the reply; nothing more is streamed
+            return
+        self.sink(shown)
+
+    def flush(self) -> None:
+        """After the whole reply passed the guard: release what is left in the buffer."""
+        if not self.blocked and self.buffer.strip():
+            self.sink(self.vault.unmask(self.buffer).rstrip())
+        self.buffer = ""

@@ -42,6 +42,22 @@ MATCH_FIELDS = (
     "monthly_income", "body_type", "energy_type", "vehicle_condition", "brand", "city", "age",
     "repayment_method",
 )
+# The facts each task flow uses: a short message that only supplies some of them continues the flow
+# even when the classifier, without the dialogue context, leans to another intent ("分5年还").
+FLOW_SLOTS: dict[str, frozenset[str]] = {
+    "car_recommendation": frozenset(MATCH_FIELDS),
+    "payment_calculation": frozenset({"vehicle_price", "down_payment", "down_payment_ratio", "loan_amount",
+                                      "term_months", "quoted_rate", "rate_type", "repayment_method"}),
+    "rate_check": frozenset({"quoted_rate", "rate_type", "term_months", "loan_amount", "vehicle_price"}),
+    "eligibility_check": frozenset({"monthly_income", "loan_amount", "vehicle_price", "term_months", "age",
+                                    "down_payment", "down_payment_ratio"}),
+    "apply": frozenset({"monthly_income", "loan_amount", "vehicle_price", "term_months", "age", "down_payment",
+                        "down_payment_ratio"}),
+    "collateral_loan": frozenset({"brand", "vehicle_age_years", "mileage_km", "vehicle_price", "loan_amount",
+                                  "term_months"}),
+    "document_request": frozenset({"document_kind"}),
+}
+SHORT_ANSWER_CHARS = 16
 DOC_KIND_WORDS = (
     ("loan_contract", re.compile(r"合同|contract", re.I)),
     ("risk_disclosure", re.compile(r"风险提示|风险告知|disclosure", re.I)),
@@ -149,7 +165,9 @@ class OfflineEngine:
             answers_question = state.pending_slot is not None and state.pending_slot in new_slots
             correcting = bool(CORRECTION.search(text))
             weak = confidence < 0.55 or intent in {"out_of_scope", "greeting"}
-            if answers_question or correcting or weak:
+            only_flow_facts = set(new_slots) <= FLOW_SLOTS.get(active, frozenset())
+            short_answer = only_flow_facts and len(text) <= SHORT_ANSWER_CHARS and intent in TASK_FLOWS
+            if answers_question or correcting or weak or short_answer:
                 return active
         if active and intent == "out_of_scope" and confidence < 0.55 and state.pending_slot:
             return active

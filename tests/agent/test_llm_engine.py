@@ -118,10 +118,11 @@ def test_stream_delivers_the_models_deltas_as_they_arrive(llm_chat, fake_llm: Fa
     deltas = [e["text"] for e in events if e["type"] == "delta"]
     turn = events[-1]["turn"]
     assert turn["engine"] == "llm"
-    # The server streams 4 characters a chunk: the first delta is the model's first chunk, not a
-    # re-chunked copy of the finished reply.
-    assert deltas[0] == MODEL_PREFIX[:4]
-    assert len(deltas) >= len(turn["reply"]) // 4
+    # The model's text is released a sentence at a time, once the guard has seen each sentence: the
+    # first delta is the model's own first sentence, not a re-chunked copy of the finished reply.
+    assert deltas[0].startswith(MODEL_PREFIX)
+    assert deltas[0].rstrip()[-1] in "。！？!?；;：:" or deltas[0].endswith("\n")
+    assert len(deltas) > 1
     assert "".join(deltas) == turn["reply"]
     assert fake_llm.completions[0].stream
 
@@ -271,11 +272,12 @@ def test_a_stalled_stream_is_reset_and_replaced_by_the_offline_reply(tmp_path: P
         server.fail("stall")
         events = list(chat.stream(PAYMENT))
     kinds = [e["type"] for e in events]
-    # The model's first piece was shown, then withdrawn: the customer ends with the offline reply.
-    assert kinds[0] == "delta" and events[0]["text"] == MODEL_PREFIX[:4]
-    assert "reset" in kinds
-    after_reset = [e["text"] for e in events[kinds.index("reset"):] if e["type"] == "delta"]
-    assert "".join(after_reset) == reference.reply
+    # The model stalled before finishing a sentence: nothing of it was shown (text is released a
+    # sentence at a time after the guard), and the customer gets the offline reply.
+    start = kinds.index("reset") + 1 if "reset" in kinds else 0
+    shown = "".join(e["text"] for e in events[start:] if e["type"] == "delta")
+    assert shown == reference.reply
+    assert MODEL_PREFIX not in "".join(e.get("text", "") for e in events)
     assert events[-1]["turn"]["engine"] == "offline-fallback"
 
 
@@ -302,10 +304,11 @@ def test_a_guarded_stream_ends_with_the_compliant_reply(llm_chat, fake_llm: Fake
     fake_llm.policy = lambda messages, tools: "月供大概3,000元，保证能批。"
     [reference] = offline_turns(tmp_path / "ref", [PAYMENT])
     events = list(llm_chat.stream(PAYMENT))
+    # The non-compliant sentence is held back by the guard: it never reaches the customer at all.
+    assert not any("保证能批" in e.get("text", "") for e in events)
     kinds = [e["type"] for e in events]
-    assert "reset" in kinds
-    after_reset = "".join(e["text"] for e in events[kinds.index("reset"):] if e["type"] == "delta")
-    assert after_reset == reference.reply
+    start = kinds.index("reset") + 1 if "reset" in kinds else 0
+    assert "".join(e["text"] for e in events[start:] if e["type"] == "delta") == reference.reply
     assert events[-1]["turn"]["reply"] == reference.reply
 
 
