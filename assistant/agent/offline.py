@@ -73,13 +73,18 @@ DOC_NAMES = {
 # Meta requests about the conversation itself (not one of the contract's intents).
 SUMMARY_REQUEST = re.compile(r"(刚才|之前|目前|到目前为止).{0,6}(说|聊|确认|记录)了?(什么|哪些|啥)|总结一下|我们聊到哪|"
                              r"what did we (say|agree|discuss)|summari[sz]e", re.I)
-CORRECTION = re.compile(r"不对|搞错|说错|改成|改为|换成|改一下|更正|不是.{1,12}是|actually|change (it )?to|I meant", re.I)
+CORRECTION = re.compile(
+    r"不对|搞错|说错|改成|改为|换成|改一下|更正|不是.{1,12}是|actually|change (it )?to|I meant", re.I
+)
 AFFIRM = re.compile(r"^\s*(同意|我同意|好的?|可以|行|没问题|是的?|嗯+|确认|ok|okay|yes|sure|i agree|agree)[。.!！\s]*$",
                     re.I)
 DENY = re.compile(r"^\s*(不同意|不要|不用|算了|不行|拒绝|no|nope|i don'?t agree)[。.!！\s]*$", re.I)
-DELINQUENCY = re.compile(r"(有|存在|之前|以前).{0,6}逾期|征信.{0,4}(不好|有问题|花了|黑)|黑户|overdue record|missed payments",
+DELINQUENCY = re.compile(
+    r"(有|存在|之前|以前).{0,6}逾期|征信.{0,4}(不好|有问题|花了|黑)|黑户|overdue record|missed payments",
                          re.I)
-NO_DELINQUENCY = re.compile(r"(没有|无|从没|从未).{0,4}逾期|征信(良好|很好|没问题|干净)|no (late|missed) payments", re.I)
+NO_DELINQUENCY = re.compile(
+    r"(没有|无|从没|从未).{0,4}逾期|征信(良好|很好|没问题|干净)|no (late|missed) payments", re.I
+)
 
 DEFAULT_TERM = 36
 DEFAULT_DOWN_RATIO = Decimal("0.3")
@@ -426,7 +431,7 @@ class OfflineEngine:
         if state.last_decision and state.last_decision.get("decision") == "approve" and not state.pending_slot:
             draft.reply += "\n" + self._lang_pick(
                 state, "如需继续，我可以为您生成借款合同、风险提示书和还款计划表供您预览。",
-                "If you wish, I can prepare the loan contract, risk disclosure and repayment schedule for you to review.")
+                "If you wish, I can prepare the loan contract, risk disclosure and repayment schedule to review.")
 
     def _flow_document_request(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         kinds = [kind for kind, pattern in DOC_KIND_WORDS if pattern.search(text)]
@@ -568,8 +573,9 @@ class OfflineEngine:
             conduct=plan.conduct_zh if zh else plan.conduct_en,
         )
         if plan.handoff_recommended:
-            draft.reply += "\n" + self._lang_pick(state, "建议由专员与您沟通具体方案，需要的话回复“转人工”。",
-                                                    "A specialist can arrange this with you: reply 'human' if you like.")
+            draft.reply += "\n" + self._lang_pick(
+                state, "建议由专员与您沟通具体方案，需要的话回复“转人工”。",
+                "A specialist can arrange this with you: reply 'human' if you like.")
         draft.facts.append(draft.reply)
 
     def _flow_complaint(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:

@@ -155,8 +155,8 @@ class ChatService:
         except AssistantError as exc:
             # A tool or component refused: tell the customer why; the conversation continues.
             log.warning("turn_error", code=exc.code)
-            draft = TurnDraft(intent=state.last_intent or "out_of_scope", reply=exc.zh if state.lang == "zh" else exc.en)
-            return draft
+            reply = exc.zh if state.lang == "zh" else exc.en
+            return TurnDraft(intent=state.last_intent or "out_of_scope", reply=reply)
         except Exception as exc:  # never lose the customer's words because of a bug
             log.error("turn_crash", error=type(exc).__name__)
             reply = ("抱歉，系统处理出现问题，您的消息已记录。请稍后再试或输入“转人工”。" if state.lang == "zh"

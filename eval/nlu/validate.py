@@ -52,7 +52,8 @@ def main(path: str) -> int:
         try:
             r = json.loads(line)
         except json.JSONDecodeError as e:
-            errors.append(f"line {n}: invalid JSON ({e})"); continue
+            errors.append(f"line {n}: invalid JSON ({e})")
+            continue
         if set(r) != {"text", "intent", "slots", "lang"}:
             errors.append(f"line {n}: keys {sorted(r)}")
         if not isinstance(r.get("text"), str) or not r["text"].strip() or r["text"] != r["text"].strip():
@@ -63,7 +64,8 @@ def main(path: str) -> int:
             errors.append(f"line {n}: bad lang {r.get('lang')!r}")
         slots = r.get("slots")
         if not isinstance(slots, dict):
-            errors.append(f"line {n}: slots not an object"); continue
+            errors.append(f"line {n}: slots not an object")
+            continue
         for k, v in slots.items():
             if k not in ALL_SLOTS:
                 errors.append(f"line {n}: unknown slot {k!r}")
@@ -90,10 +92,13 @@ def main(path: str) -> int:
     split_intent = collections.Counter((r["intent"], split_of(r["text"])) for r in rows)
     if len(rows) < MIN_ROWS:
         errors.append(f"only {len(rows)} rows (< {MIN_ROWS})")
-    errors += [f"intent {i}: {per_intent[i]} rows (< {MIN_PER_INTENT})" for i in sorted(INTENTS) if per_intent[i] < MIN_PER_INTENT]
-    errors += [f"slot {s}: {per_slot[s]} rows (< {MIN_PER_SLOT})" for s in sorted(ALL_SLOTS) if per_slot[s] < MIN_PER_SLOT]
+    errors += [f"intent {i}: {per_intent[i]} rows (< {MIN_PER_INTENT})"
+               for i in sorted(INTENTS) if per_intent[i] < MIN_PER_INTENT]
+    errors += [f"slot {s}: {per_slot[s]} rows (< {MIN_PER_SLOT})"
+               for s in sorted(ALL_SLOTS) if per_slot[s] < MIN_PER_SLOT]
 
-    print(f"rows: {len(rows)}   lang: " + ", ".join(f"{k} {v} ({v / len(rows):.1%})" for k, v in sorted(per_lang.items())))
+    langs = ", ".join(f"{k} {v} ({v / len(rows):.1%})" for k, v in sorted(per_lang.items()))
+    print(f"rows: {len(rows)}   lang: {langs}")
     print(f"split (sha256(text) % 100 < 20 → test): train {per_split['train']}, test {per_split['test']}")
     print("\nper intent (total / train / test):")
     for i in sorted(INTENTS, key=lambda x: -per_intent[x]):
