@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the shared services, API keys with scopes, per-key rate limits, session access.
+"""FastAPI dependencies: the shared services, API keys with scopes, per-key rate limits.
 
 Access policy (partner vs customer):
 
@@ -10,8 +10,8 @@ Access policy (partner vs customer):
   model and the dealer's offers are not for anonymous probing), ``copilot``, and ``documents`` when not
   asked by the customer's own session. Missing or unknown key → 401, key without the scope → 403, over
   ``rate_limit_per_minute`` → 429 with Retry-After.
-- a customer's session id is the bearer of their access: with it (``X-Session-Id`` header or
-  ``session_id`` query parameter) they read their own transcript and documents, nobody else's.
+- a customer's session id is the bearer of their access: with it they read their own conversation
+  (``GET /v1/chat/{session_id}``) and documents (``X-Session-Id`` header or ``?session_id=``), nobody else's.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ from collections.abc import Callable
 from fastapi import Request
 
 from assistant.api.ratelimit import SlidingWindowLimiter
-from assistant.errors import Forbidden, NotFound, RateLimited, Unauthorized
+from assistant.errors import Forbidden, RateLimited, Unauthorized
 from assistant.services import Services
 from assistant.tools.registry import ToolContext
-
-SCOPES = frozenset({"score", "match", "quote", "documents", "copilot", "valuation"})
 
 
 def get_services(request: Request) -> Services:
@@ -39,6 +37,7 @@ def get_services(request: Request) -> Services:
 PARTNER_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/score"): "score",
     ("POST", "/v1/match"): "match",
+    ("POST", "/v1/match/explain"): "match",
 }
 # Open endpoints where a presented key is checked against this scope (and rate-limited per key).
 KEYED_OPTIONAL_ROUTES: dict[tuple[str, str], str] = {
@@ -143,26 +142,3 @@ def open_access(scope: str) -> Callable[[Request], str | None]:
 
     dependency.__name__ = f"open_{scope}"
     return dependency
-
-
-def request_session_id(request: Request) -> str | None:
-    """The session id the caller presents as their credential (header first, then query)."""
-    return request.headers.get("x-session-id") or request.query_params.get("session_id") or None
-
-
-def authorize_session_access(request: Request, owner_session_id: str | None, scope: str = "documents") -> str:
-    """Allow a partner key with ``scope``, or the customer whose session owns the resource.
-
-    Returns ``"key"`` or ``"session"``. A customer presenting another session's id gets 404 (we don't
-    confirm that someone else's resource exists); no credential at all gets 401.
-    """
-    if request.headers.get("x-api-key"):
-        check_api_key(request, scope)
-        return "key"
-    presented = request_session_id(request)
-    if not presented:
-        raise Unauthorized("需要会话ID（X-Session-Id）或API密钥", "a session id (X-Session-Id) or an API key is required")
-    if owner_session_id is None or presented != owner_session_id:
-        raise NotFound("未找到该资源", "not found")
-    enforce_rate_limit(request, f"ip:{client_address(request)}", scope)
-    return "session"

@@ -3,8 +3,9 @@
 Each entry stores ``prev_hash`` (the previous entry's hash) and ``hash`` = SHA-256 over the canonical
 JSON of ``{seq, ts, event, session, data, prev}``. Editing an entry breaks its own hash; deleting or
 reordering entries breaks the ``seq`` run and the ``prev_hash`` links; cutting entries off the end is
-caught against the head (last seq + hash) kept in a file beside the database, or against a head the
-operator noted down (``loan-assistant audit verify --expect-head HASH``).
+caught against the head log (``seq hash`` per entry, appended to a file beside the database as each
+entry is written), which also catches a chain rewritten from some entry on with fresh hashes, or
+against a head the operator noted down (``loan-assistant audit verify --expect-head HASH``).
 
 No personal data in clear: every string is passed through :func:`assistant.privacy.mask_pii`, fields
 that name a person's identifiers are masked whole, and session ids are replaced by a hash.
@@ -14,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import BaseModel
 from sqlalchemy import desc, select
@@ -125,6 +125,8 @@ class AuditLog:
         self._sessions = sessions
         self._head_path = head_path
         self._lock = threading.Lock()
+        self._head_lock = threading.Lock()
+        self._head_file: TextIO | None = None
 
     # ------------------------------------------------------------------ writing
     def record(self, event: str, session_id: str | None = None, data: dict[str, Any] | None = None) -> str:
@@ -160,12 +162,27 @@ class AuditLog:
         return digest, seq
 
     def _write_head(self, seq: int, digest: str) -> None:
+        """Append ``seq hash`` to the head log (a second copy of the chain's hashes, outside the DB)."""
         if self._head_path is None:
             return
-        self._head_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._head_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"seq": seq, "hash": digest}), encoding="utf-8")
-        os.replace(tmp, self._head_path)
+        with self._head_lock:
+            if self._head_file is None:
+                self._head_path.parent.mkdir(parents=True, exist_ok=True)
+                self._head_file = self._head_path.open("a", encoding="utf-8")
+            self._head_file.write(f"{seq} {digest}\n")
+            self._head_file.flush()
+
+    def _recorded_heads(self) -> dict[int, str] | None:
+        """seq → hash from the head log (None when there is none); a torn last line is ignored."""
+        if self._head_path is None or not self._head_path.is_file():
+            return None
+        heads: dict[int, str] = {}
+        with self._head_path.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                seq, _, digest = line.strip().partition(" ")
+                if seq.isdigit() and len(digest) == 64:
+                    heads[int(seq)] = digest
+        return heads
 
     # ------------------------------------------------------------------ reading
     def entries(self, session_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -224,19 +241,22 @@ class AuditLog:
         if expect_head and expect_head != last_hash:
             problems.append(AuditProblem(last_seq, "head_mismatch",
                                          "末条哈希与预期不符 / the last hash differs from the expected head"))
-        if self._head_path is not None and self._head_path.is_file():
-            try:
-                head = json.loads(self._head_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                return [*problems, AuditProblem(last_seq, "head_mismatch", "无法读取头记录 / head file unreadable")]
-            if int(head.get("seq", 0)) > last_seq:
-                problems.append(AuditProblem(
-                    last_seq, "truncated",
-                    f"末尾缺少第 {last_seq + 1}–{head['seq']} 条 / entries {last_seq + 1}–{head['seq']} were cut off",
-                ))
-            elif int(head.get("seq", 0)) == last_seq and head.get("hash") != last_hash:
-                problems.append(AuditProblem(last_seq, "head_mismatch",
-                                             "末条与头记录不符 / the last entry differs from the recorded head"))
+        heads = self._recorded_heads()
+        if not heads:
+            return problems
+        recorded_last = max(heads)
+        if recorded_last > last_seq:
+            gap = f"{last_seq + 1}-{recorded_last}"
+            problems.append(AuditProblem(last_seq, "truncated",
+                                         f"末尾缺少第 {gap} 条 / entries {gap} were cut off the end"))
+        with self._sessions() as db:
+            stored = dict(db.execute(select(AuditEntryRow.seq, AuditEntryRow.hash)).tuples().all())
+        for seq, digest in sorted(heads.items()):
+            if seq in stored and stored[seq] != digest:
+                problems.append(AuditProblem(seq, "head_mismatch",
+                                             "与写入时记录的哈希不符（链被重写） / differs from the hash recorded "
+                                             "when it was written (chain rewritten)"))
+                break  # a rewrite changes every later hash too: the first is the one to look at
         return problems
 
 

@@ -30,7 +30,8 @@ COMPLAINT = re.compile(r"投诉|乱收费|骗|坑人|坑钱|被坑|举报|315|�
 HANDOFF = re.compile(r"转人工|人工客服|真人|找你们经理|人工服务")
 
 INTENT_ZH = {
-    "greeting": "问候", "goodbye": "结束对话", "product_inquiry": "了解贷款产品", "car_recommendation": "选车与方案推荐",
+    "greeting": "问候", "goodbye": "结束对话", "product_inquiry": "了解贷款产品",
+    "car_recommendation": "选车与方案推荐",
     "payment_calculation": "月供测算", "rate_check": "核实真实年化利率", "eligibility_check": "资质预审",
     "apply": "申请贷款", "document_request": "索取合同/文件", "policy_question": "政策与流程咨询",
     "collateral_loan": "车抵贷", "repayment_trouble": "还款困难", "complaint": "投诉", "human_handoff": "要求人工",
@@ -63,9 +64,11 @@ NEEDS: dict[str, list[tuple[str, ...]]] = {
 TASKS = frozenset(NEEDS) | {"product_inquiry", "policy_question", "complaint", "human_handoff"}
 
 TEMPLATES = {
-    "hardship": ("非常理解您现在的难处。请问目前是否已经逾期、逾期了多少天，主要是什么原因呢？我们可以协助您申请延期还款或调整还款计划，"
-                 "一般需要提供收入变化的相关证明。也建议您尽快与我们保持联系，尽量减少对征信记录的影响。"),
-    "complaint": ("非常抱歉给您带来了不好的体验。我已经记录下您反映的问题，并为您登记投诉工单，会有专人在规定时限内回复您。"
+    "hardship": ("非常理解您现在的难处。请问目前是否已经逾期、逾期了多少天，主要是什么原因呢？"
+                 "我们可以协助您申请延期还款或调整还款计划，一般需要提供收入变化的相关证明。"
+                 "也建议您尽快与我们保持联系，尽量减少对征信记录的影响。"),
+    "complaint": ("非常抱歉给您带来了不好的体验。我已经记录下您反映的问题，并为您登记投诉工单，"
+                  "会有专人在规定时限内回复您。"
                   "方便说一下具体涉及的费用项目、金额和办理时间吗？"),
     "handoff": "您好，我是人工客服，已经看到您之前的咨询内容。请问还有什么需要我为您处理的？",
     "ask": "为了给您准确的测算，还需要了解您的{missing}，方便告诉我吗？",
@@ -176,9 +179,11 @@ def _actions(intent: str | None, slots: dict[str, Any], flags: dict[str, bool], 
     actions: list[NextAction] = []
     if flags["handoff"]:
         actions.append(NextAction(code="take_over", zh="客户要求人工服务：接手对话，先复述已了解的情况再确认需求",
-                                  en="the customer asked for a human: take over, restate what is known, confirm the need"))
+                                  en="the customer asked for a human: take over, restate what is known, "
+                                     "confirm the need"))
     if flags["complaint"]:
-        actions.append(NextAction(code="register_complaint", zh="登记投诉工单，记录费用项目、金额与办理时间，必要时升级至投诉专员",
+        actions.append(NextAction(code="register_complaint",
+                                  zh="登记投诉工单，记录费用项目、金额与办理时间，必要时升级至投诉专员",
                                   en="register a complaint ticket (item, amount, date); escalate if needed"))
     if flags["hardship"]:
         actions.append(NextAction(code="hardship_options",
@@ -255,6 +260,15 @@ def _citations(services: Any, query: str) -> list[Citation]:
             for r in results if r.get("doc_id")]
 
 
+def _kb_query(flags: dict[str, bool], customer: list[str]) -> str:
+    """What to look up: the customer's situation when it is delicate, else their last words."""
+    if flags["hardship"]:
+        return "还款困难 逾期后果 延期还款 调整还款计划"
+    if flags["complaint"]:
+        return "投诉处理 收费标准 费用说明"
+    return customer[-1] if customer else ""
+
+
 def assist(services: Any, request: CopilotRequest) -> CopilotResponse:
     """Everything the agent desk shows for one conversation."""
     slots: dict[str, Any] = {}
@@ -286,7 +300,7 @@ def assist(services: Any, request: CopilotRequest) -> CopilotResponse:
     intent = _main_intent(intents)
     missing = _missing(intent, slots)
 
-    citations = _citations(services, customer[-1] if customer else "")
+    citations = _citations(services, _kb_query(flags, customer))
     source = "template"
     suggested = _template_reply(flags, missing)
     if request.suggest and not flags["injection"]:

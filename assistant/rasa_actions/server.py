@@ -6,6 +6,7 @@ Rasa posts ``{"next_action", "sender_id", "tracker", "domain", "version"}`` to `
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from rasa_sdk.endpoint import create_app
@@ -28,10 +29,9 @@ def build_executor(services: Any) -> ActionExecutor:
 
 def create_action_app(services: Any) -> Sanic:
     """rasa-sdk's Sanic app over our actions (an ASGI app: uvicorn serves it)."""
-    try:  # rasa-sdk always names its app "rasa_sdk"; Sanic allows one app per name per process
+    # rasa-sdk always names its app "rasa_sdk"; Sanic allows one app per name per process.
+    with contextlib.suppress(SanicException):
         Sanic.unregister_app(Sanic.get_app("rasa_sdk"))
-    except SanicException:
-        pass
     return create_app(build_executor(services), cors_origins=[])
 
 

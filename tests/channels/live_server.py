@@ -36,7 +36,8 @@ def serve(app: object) -> Iterator[str]:
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    if not server.ready.wait(timeout=30):
+    # Startup warms every model and builds a missing knowledge index: minutes on a cold machine.
+    if not server.ready.wait(timeout=900):
         server.should_exit = True
         raise RuntimeError("uvicorn did not start")
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import itertools
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ def test_an_untouched_chain_verifies(services: Services) -> None:
     assert report.ok and report.entries == 5 and report.head_seq == 5
     entries = services.audit.entries()
     assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(entries))
     assert services.audit.verify(expect_head=entries[-1]["hash"]).ok
 
 
@@ -112,7 +112,27 @@ def test_cli_verify_exit_codes(services: Services, monkeypatch: pytest.MonkeyPat
         get_settings.cache_clear()
 
 
-def test_the_head_file_tracks_the_last_entry(services: Services) -> None:
+def test_the_head_log_tracks_every_entry(services: Services) -> None:
     fill(services, 2)
-    head = json.loads(Path(services.settings.data_dir / "audit_head.json").read_text())
-    assert head == {"seq": 2, "hash": services.audit.entries()[-1]["hash"]}
+    lines = Path(services.settings.data_dir / "audit_head.log").read_text().splitlines()
+    assert lines == [f"{e['seq']} {e['hash']}" for e in services.audit.entries()]
+
+
+def test_a_chain_rewritten_with_fresh_hashes_is_detected(services: Services) -> None:
+    """Someone with database access edits entry 2 and recomputes every hash after it: the chain is
+    self-consistent again, but no longer matches the head log written at the time."""
+    fill(services, 4)
+    from assistant.audit.log import entry_hash
+
+    with services.engine.begin() as conn:
+        rows = conn.execute(text("SELECT seq, ts, event, session_hash, data, prev_hash FROM audit_log "
+                                 "ORDER BY seq")).all()
+        prev = rows[0][5]
+        for seq, ts, event, session, data, _ in rows:
+            data = data.replace("140001", "1")
+            digest = entry_hash(seq, ts, event, session, data, prev)
+            conn.execute(text("UPDATE audit_log SET data = :d, prev_hash = :p, hash = :h WHERE seq = :s"),
+                         {"d": data, "p": prev, "h": digest, "s": seq})
+            prev = digest
+    problems = services.audit.verify().problems
+    assert [(p.seq, p.kind) for p in problems] == [(2, "head_mismatch")]

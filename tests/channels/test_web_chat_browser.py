@@ -1,12 +1,14 @@
-"""The web chat page in a real headless Chromium (Debian's ``chromium`` driven by Playwright).
+"""The web chat page and the agent desk in a real headless Chromium (Debian's ``chromium``, Playwright).
 
-A customer types a question, the streamed reply arrives with an offer card (car, monthly payment,
-APR, total interest), a repayment chart, a citation that opens and a document link; the 转人工 button
-hands over. Screenshots go to ``artifacts/`` (and ``docs/images/`` for the README).
+A customer types a question and the streamed reply arrives with offer cards (car, monthly payment, APR,
+total interest) from the real engine, then a repayment chart; the 转人工 button hands over. A scripted
+engine covers citations that open, document links, reloads and refused messages. Screenshots go to
+``artifacts/`` (and ``docs/images/web_chat.png`` for the README).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,18 +39,61 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, settings: Settings) -> Iterator[Page]:
-    services = Services(settings)
-    services.chat = FakeChat()  # type: ignore[misc]
-    with serve(create_app(settings, services)) as base_url:
-        context = browser.new_context(viewport={"width": 900, "height": 1100}, base_url=base_url,
-                                      locale="zh-CN")
-        tab = context.new_page()
-        yield tab
+def real_page(browser: Browser, settings: Settings) -> Iterator[Page]:
+    """The page served by the real app: real NLU, engine, catalogue and matching."""
+    with serve(create_app(settings, Services(settings))) as base_url:
+        context = browser.new_context(viewport={"width": 900, "height": 1100}, base_url=base_url, locale="zh-CN")
+        yield context.new_page()
         context.close()
 
 
-def test_customer_gets_an_offer_card_chart_citation_and_handoff(page: Page) -> None:
+@pytest.fixture
+def page(browser: Browser, settings: Settings) -> Iterator[Page]:
+    """The page over a scripted engine (citations, documents and errors on demand)."""
+    services = Services(settings)
+    services.chat = FakeChat()  # type: ignore[misc]
+    with serve(create_app(settings, services)) as base_url:
+        context = browser.new_context(viewport={"width": 900, "height": 1100}, base_url=base_url, locale="zh-CN")
+        yield context.new_page()
+        context.close()
+
+
+def test_real_engine_offer_cards_chart_and_handoff(real_page: Page) -> None:
+    page = real_page
+    page.goto("/")
+    expect(page.locator("h1")).to_have_text("汽车金融智能助手")
+    page.fill("#input", "预算15万想买SUV有什么推荐")
+    page.press("#input", "Enter")
+    page.wait_for_selector(".offer-card", timeout=120_000)
+    cards = page.locator(".offer-card")
+    assert cards.count() >= 1
+    first = cards.first
+    expect(first.locator(".offer-car")).not_to_be_empty()
+    expect(first.locator(".monthly-payment")).to_contain_text("元")
+    expect(first.locator(".apr")).to_contain_text("%")
+    expect(first.locator(".total-interest")).to_contain_text("元")
+    reasons = first.locator(".offer-reasons li")
+    assert reasons.count() >= 1 and "object" not in reasons.first.inner_text()
+    expect(page.locator(".msg.assistant").last.locator(".bubble")).to_contain_text("年化利率")
+
+    page.fill("#input", "车价20万首付三成分36期月供多少")
+    page.press("#input", "Enter")
+    page.wait_for_selector("svg.repayment-chart", timeout=120_000)
+    expect(page.locator("svg.repayment-chart g.bar")).to_have_count(36)
+    expect(page.locator(".quote-chart figcaption")).to_contain_text("年化利率(IRR) 4.50%")
+
+    shot = _artifact("web_chat.png")
+    page.screenshot(path=str(shot), full_page=True)
+    docs = ROOT / "docs" / "images"
+    docs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, docs / "web_chat.png")
+
+    page.click("#handoff")
+    expect(page.locator(".handoff-note")).to_be_visible(timeout=60_000)
+    expect(page.locator(".msg.customer").last).to_have_text("转人工")
+
+
+def test_citation_popover_document_link_and_reload(page: Page) -> None:
     page.goto("/")
     expect(page.locator("h1")).to_have_text("汽车金融智能助手")
     page.fill("#input", "车价20万首付三成分36期月供多少")
@@ -74,12 +119,6 @@ def test_customer_gets_an_offer_card_chart_citation_and_handoff(page: Page) -> N
     page.screenshot(path=str(_artifact("web_chat_citation.png")))
     page.click("#popover .popover-close")
     expect(page.locator("#popover")).to_be_hidden()
-
-    shot = _artifact("web_chat.png")
-    page.screenshot(path=str(shot), full_page=True)
-    docs = ROOT / "docs" / "images"
-    docs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, docs / "web_chat.png")
 
     page.click("#handoff")
     expect(page.locator(".handoff-note")).to_be_visible()
@@ -107,6 +146,24 @@ def test_a_refused_message_shows_the_reason(page: Page) -> None:
                              i.value = '长'.repeat(2100); }""")
     page.click("#send")
     expect(page.locator(".msg.error .bubble")).to_contain_text("消息过长")
+
+
+def test_agent_desk_analyses_and_checks_a_draft(page: Page) -> None:
+    page.goto("/desk")
+    page.fill("#api-key", "test-key")
+    page.fill("#transcript", "客户：我失业了，这个月月供还不上了\n坐席：请问逾期几天了？\n客户：十来天吧")
+    page.click("#analyse")
+    expect(page.locator("#alerts li[data-code='customer_hardship']")).to_be_visible(timeout=60_000)
+    expect(page.locator("#actions li[data-code='hardship_options']")).to_be_visible()
+    expect(page.locator("#draft")).to_have_value(re.compile("延期"))
+    page.fill("#draft", "别担心，我们保证能批，月供3000元")
+    page.click("#check-draft")
+    expect(page.locator("#alerts li[data-code='approval_promise']")).to_be_visible(timeout=60_000)
+    expect(page.locator("#alerts li[data-code='price_without_apr']")).to_be_visible()
+    page.screenshot(path=str(_artifact("desk.png")), full_page=True)
+    page.fill("#api-key", "wrong")
+    page.click("#analyse")
+    expect(page.locator("#desk-error")).to_contain_text("API")
 
 
 def _artifact(name: str) -> Path:

@@ -10,7 +10,7 @@ from wechatpy.utils import check_signature as wechatpy_check_signature
 
 from assistant.errors import ConfigurationError, Forbidden, InvalidInput
 from assistant.wechat.crypto import MessageCrypto, signature
-from assistant.wechat.messages import split_text, text_reply, parse_xml
+from assistant.wechat.messages import parse_xml, split_text, text_reply
 
 AES_KEY = base64.b64encode(b"k" * 32).decode().rstrip("=")
 APP_ID = "wx1234567890abcdef"

@@ -92,7 +92,8 @@ async def wechat_receive(request: Request) -> Response:
         if aes:
             crypto = _crypto(request, token)
             if not fields.get("Encrypt"):
-                raise InvalidInput("安全模式消息缺少 Encrypt", "safe-mode message without Encrypt", code="malformed_xml")
+                raise InvalidInput("安全模式消息缺少 Encrypt", "safe-mode message without Encrypt",
+                                   code="malformed_xml")
             inner = crypto.decrypt_envelope(fields["Encrypt"], request.query_params.get("msg_signature"),
                                             timestamp, nonce)
             fields = parse_xml(inner)

@@ -59,6 +59,11 @@ const LA = (() => {
   }
 
   /* ---------------------------------------------------------------- offer cards */
+  function reasonText(reason) {  // a plain string, or {code, zh, en}
+    if (reason && typeof reason === "object") return reason.zh || reason.en || reason.code || "";
+    return String(reason);
+  }
+
   function offerCard(offer, index) {
     const v = offer.vehicle || {};
     const p = offer.product || {};
@@ -83,8 +88,11 @@ const LA = (() => {
         el("dt", {}, "贷款额"), el("dd", {}, wan(offer.loan_amount)),
         el("dt", {}, "期数"), el("dd", {}, offer.term_months ? offer.term_months + " 期" : "—"),
         el("dt", {}, "总利息"), el("dd", { class: "total-interest" }, yuan(offer.total_interest)),
+        num(offer.upfront_fees) ? el("dt", {}, "前期费用") : null,
+        num(offer.upfront_fees) ? el("dd", { class: "upfront-fees" }, yuan(offer.upfront_fees)) : null,
         el("dt", {}, "产品"), el("dd", {}, p.name || p.id || "—")),
-      reasons.length ? el("ul", { class: "offer-reasons" }, reasons.slice(0, 4).map((r) => el("li", {}, r))) : null);
+      reasons.length ? el("ul", { class: "offer-reasons" }, reasons.slice(0, 4).map((r) => el("li", {}, reasonText(r))))
+        : null);
   }
 
   function offers(list) {
