@@ -47,11 +47,14 @@ APPLICANT_LABELS: dict[str, tuple[str, str]] = {
     "home_status": ("住房情况", "housing"),
     "marital_status": ("婚姻状况", "marital status"),
     "has_delinquency": ("征信逾期记录", "record of arrears"),
+    "monthly_debt_payments": ("每月其他还款", "other monthly repayments"),
+    "risk_grade": ("风险等级", "risk grade"),
+    "use": ("用途", "use"),
 }
 APPLICANT_VALUES_ZH: dict[str, str] = {
     "fixed": "固定工作", "freelance": "自由职业", "part_time": "兼职", "self_employed": "个体经营", "other": "其他",
     "owner": "自有住房", "rent": "租房", "parents": "与父母同住", "single": "未婚", "married": "已婚",
-    "divorced": "离异", "widowed": "丧偶", "True": "有", "False": "无",
+    "divorced": "离异", "widowed": "丧偶", "True": "有", "False": "无", "self": "自用", "commercial": "商用",
 }
 MONEY_SLOTS = {"budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income", "monthly_expenses",
                "debt", "assets"}

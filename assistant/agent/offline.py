@@ -641,10 +641,14 @@ def _assumed_text(assumed: dict[str, Any], lang: str) -> str:
 
     parts = []
     for key, value in assumed.items():
+        if value is None:
+            continue
         label = {**SLOT_LABELS, **APPLICANT_LABELS}.get(key, (key, key))[0 if lang == "zh" else 1]
-        if key == "employment_years":
+        if key == "monthly_debt_payments":
+            shown = f"{yuan_str(Decimal(str(value)))}元" if lang == "zh" else f"{yuan_str(Decimal(str(value)))} yuan"
+        elif key == "employment_years":
             shown = f"{value}年" if lang == "zh" else f"{value} years"
-        elif isinstance(value, bool) or key in {"employment_type", "home_status", "marital_status"}:
+        elif isinstance(value, bool) or key in {"employment_type", "home_status", "marital_status", "use"}:
             shown = APPLICANT_VALUES_ZH.get(str(value), str(value)) if lang == "zh" else str(value)
         else:
             try:

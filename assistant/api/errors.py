@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -68,7 +70,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.AssistantError)
     async def _assistant_error(_request: Request, exc: e.AssistantError) -> JSONResponse:
         status = status_for(exc)
-        headers = {"Retry-After": "60"} if status == 429 else None
+        retry_after = math.ceil(float(getattr(exc, "retry_after", 60) or 60))
+        headers = {"Retry-After": str(retry_after)} if status == 429 else None
         return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
