@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.deps import tool_context
-from assistant.domain.money import Money, Rate
-from assistant.domain.schedule import Method, RateType, Row
-from assistant.tools.quote import QuoteIn, quote_loan
+from assistant.domain.schedule import Method, RateType
+from assistant.tools.quote import QuoteIn, QuoteOut, quote_loan
 from assistant.tools.registry import ToolContext
 
 router = APIRouter(tags=["quote"])
@@ -29,22 +28,7 @@ class QuoteBody(BaseModel):
     upfront_fees: Decimal = Field(default=Decimal("0"), ge=0, description="前期费用（元）")
 
 
-class QuoteResponse(BaseModel):
-    """The contract's quote response (money as numbers with two decimals)."""
-
-    monthly_payment: Money
-    total_interest: Money
-    total_paid: Money
-    total_cost_of_credit: Money
-    upfront_fees: Money
-    apr: Rate
-    apr_percent: str
-    apr_convention: str
-    schedule: list[Row]
-
-
-@router.post("/v1/quote", response_model=QuoteResponse)
-def post_quote(body: QuoteBody, ctx: ToolContext = Depends(tool_context)) -> QuoteResponse:
+@router.post("/v1/quote", response_model=QuoteOut)
+def post_quote(body: QuoteBody, ctx: ToolContext = Depends(tool_context)) -> QuoteOut:
     """Price a loan (等额本息 / 等额本金 / dealer flat rate) with the APR by the IRR method."""
-    out = quote_loan(ctx, QuoteIn(**body.model_dump()))
-    return QuoteResponse(**out.model_dump())
+    return quote_loan(ctx, QuoteIn(**body.model_dump()))
