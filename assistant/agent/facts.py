@@ -19,7 +19,7 @@ SLOT_LABELS: dict[str, tuple[str, str]] = {
     "rate_type": ("利率类型", "rate type"),
     "body_type": ("车型", "body type"),
     "energy_type": ("能源类型", "energy type"),
-    "vehicle_condition": ("新车/二手", "condition"),
+    "vehicle_condition": ("车况", "condition"),
     "brand": ("品牌", "brand"),
     "city": ("城市", "city"),
     "age": ("年龄", "age"),
