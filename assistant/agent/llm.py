@@ -58,6 +58,11 @@ class LLMEngine:
         self.model = model
         self.prompts = prompts
         self.stats = LLMStats()
+        # Every 16-character run of both system prompts, built once (checked per turn and per sentence).
+        self._prompt_runs: set[str] = set()
+        for prompt_lang in ("zh", "en"):
+            prompt = "".join(prompts.system(prompt_lang).split())
+            self._prompt_runs.update(prompt[i:i + LEAK_RUN] for i in range(max(len(prompt) - LEAK_RUN, 0) + 1))
 
     def turn(
         self, state: SessionState, message: str, ctx: ToolContext, history: list[dict[str, str]],
@@ -108,12 +113,7 @@ class LLMEngine:
     def _leaks_system_prompt(self, text: str, lang: str) -> bool:
         """True when the reply repeats any 16-character run of a system prompt (a partial leak)."""
         compact = "".join(text.split())
-        for prompt_lang in ("zh", "en"):
-            prompt = "".join(self.prompts.system(prompt_lang).split())
-            runs = {prompt[i:i + LEAK_RUN] for i in range(0, max(len(prompt) - LEAK_RUN, 0) + 1)}
-            if any(compact[i:i + LEAK_RUN] in runs for i in range(0, max(len(compact) - LEAK_RUN, 0) + 1)):
-                return True
-        return False
+        return any(compact[i:i + LEAK_RUN] in self._prompt_runs for i in range(max(len(compact) - LEAK_RUN, 0) + 1))
 
     # -------------------------------------------------------------- model calls
     def _base_messages(

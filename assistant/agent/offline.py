@@ -102,8 +102,6 @@ class TurnDraft:
     offers: list[dict[str, Any]] = field(default_factory=list)
     quote: dict[str, Any] | None = None
     handoff: bool = False
-    # Facts for the LLM engine to phrase from (tool results already summarised).
-    facts: list[str] = field(default_factory=list)
     confidence: float = 1.0
     # Wording that must reach the customer verbatim (consent, refusals): the LLM engine won't rephrase it.
     fixed: bool = False
@@ -305,7 +303,6 @@ class OfflineEngine:
         first = offers[0]
         state.application = _application_from_offer(first)
         draft.reply = self.prompts.reply("offers", state.lang, criteria=criteria, offers=cards, assumed=assumed)
-        draft.facts.append(draft.reply)
 
     def _flow_payment_calculation(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         s = state.slots
@@ -372,7 +369,6 @@ class OfflineEngine:
             total_paid=yuan_str(q.total_paid), apr=percent_str(q.apr), assumed="；".join(assumed)
             if state.lang == "zh" else "; ".join(assumed),
         )
-        draft.facts.append(draft.reply)
 
     def _flow_eligibility_check(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         if not state.consent:
@@ -424,7 +420,6 @@ class OfflineEngine:
             draft.handoff = True
             state.handoff = True
             state.handoff_reason = "credit_review"
-        draft.facts.append(draft.reply)
 
     def _flow_apply(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         self._flow_eligibility_check(state, text, ctx, draft)
@@ -486,7 +481,6 @@ class OfflineEngine:
             draft.citations.append(Citation(doc_id=hit["doc_id"], title=hit["title"], snippet=hit["snippet"]))
         sources = "、".join(dict.fromkeys(c.title for c in draft.citations))
         draft.reply = self.prompts.reply("policy_answer", state.lang, answer=answer, sources=sources)
-        draft.facts.append(draft.reply)
         return True
 
     def _flow_product_inquiry(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
@@ -501,7 +495,6 @@ class OfflineEngine:
         if result is not None:
             for hit in result.model_dump(mode="json").get("results", [])[:2]:
                 draft.citations.append(Citation(doc_id=hit["doc_id"], title=hit["title"], snippet=hit["snippet"]))
-        draft.facts.append(draft.reply)
 
     def _flow_collateral_loan(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         s = state.slots
@@ -540,7 +533,6 @@ class OfflineEngine:
         )
         if loan is not None and not loan.eligible and loan.reasons:
             draft.reply += "\n" + _join([r.model_dump() for r in loan.reasons[:2]], state.lang)
-        draft.facts.append(draft.reply)
 
     def _flow_repayment_trouble(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         days = state.slots.get("overdue_days")
@@ -576,7 +568,6 @@ class OfflineEngine:
             draft.reply += "\n" + self._lang_pick(
                 state, "建议由专员与您沟通具体方案，需要的话回复“转人工”。",
                 "A specialist can arrange this with you: reply 'human' if you like.")
-        draft.facts.append(draft.reply)
 
     def _flow_complaint(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         ticket = "C" + uuid.uuid4().hex[:10].upper()

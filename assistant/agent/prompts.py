@@ -17,6 +17,7 @@ class PromptLibrary:
         if not root.is_dir():
             raise ConfigurationError(f"缺少提示词目录：{root}", f"prompts directory missing: {root}")
         self.root = root
+        self._system: dict[str, str] = {}
         self._env = Environment(
             loader=FileSystemLoader(str(root)),
             undefined=StrictUndefined,
@@ -40,8 +41,10 @@ class PromptLibrary:
 
     def system(self, lang: str = "zh") -> str:
         """The LLM system prompt."""
-        path = self.root / "system" / f"{'en' if lang == 'en' else 'zh'}.md"
-        return path.read_text(encoding="utf-8")
+        lang = "en" if lang == "en" else "zh"
+        if lang not in self._system:  # read once: it is sent with every model call
+            self._system[lang] = (self.root / "system" / f"{lang}.md").read_text(encoding="utf-8")
+        return self._system[lang]
 
 
 @lru_cache(maxsize=4)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from sqlalchemy import select
@@ -73,8 +72,3 @@ class SessionStore:
             text = row.text_masked if masked else (self._cipher.decrypt(row.text_encrypted) or row.text_masked)
             out.append({"role": row.role, "text": text})
         return out
-
-    def dump_json(self, session_id: str) -> str:
-        """The session (state + masked transcript) as JSON, for export or a human agent."""
-        return json.dumps({"state": self.load(session_id).model_dump(), "transcript": self.transcript(session_id)},
-                          ensure_ascii=False, default=str)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from assistant.domain.money import Money, Rate, percent_str
-from assistant.domain.quote import QuoteRequest, build_quote
+from assistant.domain.quote import Quote, QuoteRequest, build_quote
 from assistant.domain.schedule import Method, RateType, Row
 from assistant.tools.registry import REGISTRY, ToolContext
 
@@ -39,11 +39,8 @@ class QuoteOut(BaseModel):
     schedule: list[Row]
 
 
-def quote_to_out(q: object) -> QuoteOut:
+def quote_to_out(q: Quote) -> QuoteOut:
     """Project a domain Quote onto the tool/API shape."""
-    from assistant.domain.quote import Quote
-
-    assert isinstance(q, Quote)
     return QuoteOut(
         monthly_payment=q.monthly_payment,
         total_interest=q.total_interest,
