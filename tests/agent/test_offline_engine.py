@@ -236,3 +236,21 @@ def test_declined_consent_means_no_scoring(chat):
     assert all("score_applicant" not in tool_names(t) for t in turns[:2])
     assert "score_applicant" not in tool_names(turns[2])
     assert "同意" in turns[2].reply
+
+
+# ---------------------------------------------------------------------------------------------- documents
+def test_chat_documents_open_as_web_pages_and_pdfs_come_on_request(chat, services):
+    first, docs = talk(chat, "车价20万首付三成分36期月供多少", "把合同和还款计划表发我")
+    assert [d.kind for d in docs.documents] == ["loan_contract", "repayment_schedule"]
+    records = [services.documents.open(d.document_id)[0] for d in docs.documents]
+    assert {r.format for r in records} == {"html"}
+    assert "PDF" in docs.reply  # the customer is told how to get a PDF
+    # the documents state the figures of the quote the customer saw
+    monthly = first.tool_calls[-1].result["monthly_payment"]
+    assert docs.tool_calls[-1].result["monthly_payment"] == monthly
+
+    pdf = chat.handle("要PDF版", docs.session_id)
+    assert [d.kind for d in pdf.documents] == ["loan_contract", "repayment_schedule"]  # the same ones again
+    record, data = services.documents.open(pdf.documents[0].document_id)
+    assert record.format == "pdf" and data.startswith(b"%PDF")
+    assert "PDF" not in pdf.reply.split("\n")[-1]  # no offer of what was just given
