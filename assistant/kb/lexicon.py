@@ -147,9 +147,9 @@ def _has_phrase(text: str, phrase: str) -> bool:
 
 def expand_query(normalised: str) -> str:
     """Terms to append to a (lower-cased, NFKC) query for lexical matching; '' when none apply."""
-    extra: list[str] = []
+    extra: dict[str, None] = {}  # ordered set: a term named by two entries is appended once
     for table in (_ZH_SYNONYMS, _EN_GLOSSARY):
         for phrases, terms in table:
             if any(_has_phrase(normalised, p) for p in phrases):
-                extra.append(terms)
+                extra.update(dict.fromkeys(terms.split()))
     return " ".join(extra)

