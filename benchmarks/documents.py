@@ -45,10 +45,12 @@ def _p95(values: list[float]) -> float:
 
 
 def main() -> None:
-    """Time n issues of the three PDFs; print median and p95 (ms)."""
+    """Time n issues of the three documents (PDF, or --format html / md); print median and p95 (ms)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=20)
-    parser.add_argument("--sample", type=Path, help="write page 1 of the contract here as a PNG")
+    parser.add_argument("--sample", type=Path, help="write page 1 of the contract here as a PNG (pdf only)")
+    parser.add_argument("--format", default="pdf", choices=["pdf", "html", "md"],
+                        help="pdf (the API default) or html (what the chat issues)")
     args = parser.parse_args()
     configure_logging("WARNING", json=False)
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,32 +59,32 @@ def main() -> None:
         documents = services.documents
         print(f"startup (templates, font check, compact font build): {(time.perf_counter() - start) * 1000:.0f} ms")
         for _ in range(2):  # warm-up: WeasyPrint import, font configuration
-            documents.generate(KINDS, APPLICATION, fmt="pdf")
+            documents.generate(KINDS, APPLICATION, fmt=args.format)
         wall: list[float] = []
         cpu: list[float] = []
         for _ in range(args.n):
             w0, c0 = time.perf_counter(), time.process_time()
-            issued = documents.generate(KINDS, APPLICATION, fmt="pdf")
+            issued = documents.generate(KINDS, APPLICATION, fmt=args.format)
             wall.append((time.perf_counter() - w0) * 1000)
             cpu.append((time.process_time() - c0) * 1000)
         per_kind: dict[str, list[float]] = {k: [] for k in KINDS}
         for _ in range(max(3, args.n // 4)):
             for kind in KINDS:
                 c0 = time.process_time()
-                documents.render([kind], documents_app(), fmt="pdf")
+                documents.render([kind], documents_app(), fmt=args.format)
                 per_kind[kind].append((time.process_time() - c0) * 1000)
         sizes = {r.kind: r.size_bytes for r in issued.documents}
-        if args.sample:
+        if args.sample and args.format == "pdf":
             contract = documents.store.root / issued.documents[0].filename
             write_sample(contract, args.sample)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"contract+disclosure+schedule (60 months) as PDF, n={args.n}, load average {load:.1f} on "
+    print(f"contract+disclosure+schedule (60 months) as {args.format}, n={args.n}, load average {load:.1f} on "
           f"{os.cpu_count()} CPUs")
     print(f"  wall: median={statistics.median(wall):.0f} ms p95={_p95(wall):.0f} ms")
     print(f"  cpu:  median={statistics.median(cpu):.0f} ms p95={_p95(cpu):.0f} ms")
     for kind in KINDS:
         print(f"  {kind:<20} render cpu median={statistics.median(per_kind[kind]):.0f} ms, "
-              f"pdf {sizes[kind] / 1024:.0f} KiB")
+              f"{args.format} {sizes[kind] / 1024:.0f} KiB")
 
 
 def write_sample(pdf: Path, target: Path) -> None:
