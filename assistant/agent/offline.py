@@ -451,9 +451,9 @@ class OfflineEngine:
                                  "term_months": int(state.slots["term_months"]),
                                  "rate_type": state.slots.get("rate_type", "nominal"), "upfront_fees": "0"}
         state.pending_slot = None
+        fmt = "pdf" if PDF_WANTED.search(text) else "html"
         result = self._call(ctx, draft, "generate_documents",
-                            {"kinds": kinds, "application": state.application,
-                             "format": "pdf" if PDF_WANTED.search(text) else "html", "lang": state.lang})
+                            {"kinds": kinds, "application": state.application, "format": fmt, "lang": state.lang})
         if result is None:
             draft.reply = draft.tool_calls[-1].error or ""
             return
@@ -465,7 +465,7 @@ class OfflineEngine:
         names = [{"name": DOC_NAMES.get(d.kind, (d.kind, d.kind))[0 if state.lang == "zh" else 1], "url": d.url}
                  for d in draft.documents]
         draft.reply = self.prompts.reply("documents", state.lang, documents=names,
-                                         pdf=any(d.get("format") == "pdf" for d in docs),
+                                         pdf=fmt == "pdf",
                                          monthly_payment=yuan_str(Decimal(str(data.get("monthly_payment", 0)))),
                                          apr=percent_str(Decimal(str(data.get("apr", 0)))))
 

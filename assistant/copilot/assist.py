@@ -122,6 +122,11 @@ def _missing(intent: str | None, slots: dict[str, Any]) -> list[str]:
     return [group[0] for group in NEEDS[intent] if not any(s in slots for s in group)]
 
 
+def _last_matching(messages: list[str], pattern: re.Pattern[str]) -> str:
+    """The latest message ``pattern`` finds, else the latest message ('' when there is none)."""
+    return next((t for t in reversed(messages) if pattern.search(t)), messages[-1] if messages else "")
+
+
 def _excerpt(text: str, pattern: re.Pattern[str] | None = None) -> str:
     masked = mask_pii(text)
     if pattern is not None and (m := pattern.search(masked)):
@@ -145,7 +150,7 @@ def _alerts(transcript: list[TranscriptTurn], draft: str | None, flags: dict[str
                                           evidence=_excerpt(turn.text)))
     customer = [t.text for t in transcript if t.role == "customer"]
     if flags["hardship"]:
-        text = next((t for t in reversed(customer) if HARDSHIP.search(t)), customer[-1] if customer else "")
+        text = _last_matching(customer, HARDSHIP)
         alerts.append(ComplianceAlert(
             code="customer_hardship", severity="high", source="customer",
             zh="客户可能存在还款困难：耐心倾听，不得施压或以征信、上门等方式威胁；如实说明逾期影响，介绍延期/调整还款计划的申请渠道",
@@ -153,7 +158,7 @@ def _alerts(transcript: list[TranscriptTurn], draft: str | None, flags: dict[str
                "and the ways to apply for deferral or a new schedule",
             evidence=_excerpt(text, HARDSHIP)))
     if flags["complaint"]:
-        text = next((t for t in reversed(customer) if COMPLAINT.search(t)), customer[-1] if customer else "")
+        text = _last_matching(customer, COMPLAINT)
         alerts.append(ComplianceAlert(
             code="complaint", severity="high", source="customer",
             zh="客户投诉：登记投诉工单并在规定时限内答复，不得推诿；涉及收费争议须出示合同约定的收费依据",
