@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     nlu_embedding_cache: int = Field(
         default=2048, ge=0, description="Recent messages whose embeddings the NLU keeps (0: none, e.g. to benchmark)."
     )
+    nlu_cascade: bool = Field(
+        default=True,
+        description="Skip the NLU's sentence embedding when its n-gram model is confident (threshold from training).",
+    )
 
     # --- HTTP ------------------------------------------------------------------------------------
     host: str = "127.0.0.1"

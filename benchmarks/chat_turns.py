@@ -69,7 +69,9 @@ def start_server(data_dir: Path, workers: int, cache: bool = False) -> tuple[sub
     deadline = time.monotonic() + 600  # a fresh DATA_DIR builds the knowledge index first
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
+            log.close()
+            tail = (data_dir / "server.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{tail}")
         try:
             if httpx.get(base_url + "/health", timeout=1.0).status_code == 200:
                 return process, base_url

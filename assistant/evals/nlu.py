@@ -61,6 +61,7 @@ def _ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float
 def evaluate(nlu: NLU, rows: list[Any], today: date = LABEL_TODAY) -> dict[str, Any]:
     """Parse ``rows`` (utterances) with ``nlu`` and score intents and slots."""
     nlu.warm_up()
+    before = nlu.classifier.usage.copy()
     intent_pairs: list[tuple[str, str]] = []
     confidences: list[float] = []
     by_lang: dict[str, list[bool]] = defaultdict(list)
@@ -107,6 +108,7 @@ def evaluate(nlu: NLU, rows: list[Any], today: date = LABEL_TODAY) -> dict[str, 
         p, r, f = _prf(c["tp"], c["fp"], c["fn"])
         per_slot[slot] = {"precision": p, "recall": r, "f1": f, "support": c["tp"] + c["fn"]}
     latencies.sort()
+    usage = nlu.classifier.usage - before
     supported = [v for v in per_intent.values() if v["support"]]
     return {
         "n": len(rows),
@@ -123,6 +125,8 @@ def evaluate(nlu: NLU, rows: list[Any], today: date = LABEL_TODAY) -> dict[str, 
         "per_slot": per_slot,
         "latency_ms_p50": latencies[len(latencies) // 2] if latencies else 0.0,
         "latency_ms_p95": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0,
+        "embedded_share": usage["embedded"] / max(1, sum(usage.values())),
+        "cascade_threshold": nlu.classifier.cascade_threshold,
         "errors": errors,
     }
 
@@ -140,6 +144,10 @@ def _print(figures: dict[str, Any], meta: dict[str, Any]) -> None:
     print(f"  slot recall         {figures['slot_recall']:.4f} {mark(figures['slot_recall'])}")
     print(f"  slot F1             {figures['slot_f1']:.4f}   pairs {figures['slot_pairs']}")
     print(f"  parse latency       p50 {figures['latency_ms_p50']:.1f} ms   p95 {figures['latency_ms_p95']:.1f} ms")
+    threshold = figures["cascade_threshold"]
+    print(f"  embedding computed  {figures['embedded_share']:.1%} of messages"
+          + (f" (skipped when the n-gram model is ≥ {threshold:.2f} sure)" if threshold is not None
+             else " (cascade off)"))
     if meta:
         print(f"  model: train {meta.get('train_size')} utterances, 5-fold CV accuracy {meta.get('cv_accuracy')}")
     print("\n  per intent                 P      R      F1    n")

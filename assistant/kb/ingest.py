@@ -15,12 +15,15 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from filelock import FileLock
 
 from assistant.kb.corpus import CHUNKER_VERSION, Chunk, CorpusError, corpus_files, index_units, load_document
 from assistant.logs import get_logger
@@ -36,7 +39,25 @@ MANIFEST_NAME = "kb_manifest.json"
 MANIFEST_VERSION = 1
 _EMBED_BATCH = 16
 _WRITE_BATCH = 256
-_ingest_lock = threading.Lock()
+LOCK_NAME = "kb_index.lock"
+_file_locks: dict[str, FileLock] = {}
+_file_locks_guard = threading.Lock()
+
+
+@contextmanager
+def index_lock(settings: Settings) -> Iterator[None]:
+    """Held while the index is opened, checked and (re)built: one builder at a time.
+
+    Several server workers start together on a fresh ``DATA_DIR`` (``uvicorn --workers 2``), and two
+    builders resetting and filling one Chroma directory at once leave it corrupt. A file lock under
+    ``DATA_DIR`` serialises processes; it is thread-local, so threads of one process queue on it too,
+    and re-entrant, so ``ingest`` may run under a caller that already holds it.
+    """
+    path = str((settings.ensure_data_dir() / LOCK_NAME).resolve())
+    with _file_locks_guard:
+        lock = _file_locks.setdefault(path, FileLock(path))
+    with lock:
+        yield
 
 
 @dataclass
@@ -174,7 +195,7 @@ def ingest(
 
     started = time.perf_counter()
     embedder = embedder or make_embedder(settings)
-    with _ingest_lock:
+    with index_lock(settings):
         store = store or VectorStore.open(settings, embedder)
         kb_dir = settings.knowledge_base_dir
         mpath = manifest_path(settings)

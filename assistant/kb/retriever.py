@@ -327,11 +327,14 @@ class KnowledgeBaseRetriever(BaseRetriever):
 def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> HybridRetriever:
     """Open the store, ingest if the index is missing or stale, and build the hybrid retriever."""
     from assistant.kb.embeddings import make_embedder
-    from assistant.kb.ingest import ensure_index
+    from assistant.kb.ingest import ensure_index, index_lock
 
     embedder = embedder or make_embedder(settings)
-    store = VectorStore.open(settings, embedder)
-    report = ensure_index(settings, embedder=embedder, store=store)
+    # Open after the lock: a worker that opened the store while another was building it would keep
+    # a stale view of the collection.
+    with index_lock(settings):
+        store = VectorStore.open(settings, embedder)
+        report = ensure_index(settings, embedder=embedder, store=store)
     retriever = HybridRetriever(store, embedder, store.all_chunks())
     retriever.last_ingest = report
     log.info("kb_ready", chunks=len(retriever.chunks), documents=len(retriever.doc_ids),

@@ -76,8 +76,9 @@ class NLU:
     """
 
     def __init__(self, model_path: Path, *, max_chars: int = DEFAULT_MAX_CHARS, embedder: Embedder | None = None,
-                 clock: Callable[[], date] = date.today) -> None:
+                 clock: Callable[[], date] = date.today, cascade: bool = True) -> None:
         self.model_path = model_path
+        self.cascade = cascade
         self.max_chars = max_chars
         self.clock = clock
         self._embedder = embedder
@@ -90,7 +91,7 @@ class NLU:
         from assistant.nlu.training import artifact_path
 
         return cls(artifact_path(settings.models_dir), max_chars=settings.max_message_chars,
-                   embedder=Embedder(cache_size=settings.nlu_embedding_cache))
+                   embedder=Embedder(cache_size=settings.nlu_embedding_cache), cascade=settings.nlu_cascade)
 
     @property
     def classifier(self) -> IntentClassifier:
@@ -98,12 +99,16 @@ class NLU:
         if self._classifier is None:
             with self._lock:
                 if self._classifier is None:
-                    self._classifier = IntentClassifier.load(self.model_path, self._embedder)
+                    classifier = IntentClassifier.load(self.model_path, self._embedder)
+                    if not self.cascade:
+                        classifier.cascade_threshold = None
+                    self._classifier = classifier
         return self._classifier
 
     def warm_up(self) -> None:
         """Load the model and the embedder now rather than on the first message."""
         self.classifier.predict("你好")
+        self.classifier.embedder.encode(["你好"])  # the cascade may have answered without it
 
     def parse(self, text: object, expected_slot: str | None = None, *, today: date | None = None) -> ParseResult:
         """Intent, confidence, slots and language of one customer message."""

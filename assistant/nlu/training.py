@@ -49,5 +49,8 @@ def train_command(args: argparse.Namespace) -> int:
           f"({meta['augment_dropped_as_test_duplicates']} augment lines dropped as near-copies of test lines)")
     print(f"  5-fold CV accuracy        {meta['cv_accuracy']:.4f} (C={meta['C']}, grid={meta['grid']})")
     print(f"  n-gram fall-back CV acc.  {meta['fallback_cv_accuracy']:.4f}")
+    cascade = meta["cascade"]
+    print(f"  cascade threshold         {cascade['threshold']} (skip the embedding when the n-gram model is "
+          f"that sure; CV table (threshold, skipped, accuracy): {cascade['table (threshold, skipped, accuracy)']})")
     print(f"  embedding time            {meta['embed_seconds']} s")
     return 0

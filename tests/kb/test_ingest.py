@@ -166,3 +166,40 @@ def test_empty_corpus_gives_an_empty_index(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", resources_dir=tmp_path / "res", _env_file=None)  # type: ignore[call-arg]
     retriever = build_retriever(settings)
     assert retriever.doc_ids == [] and retriever.search("提前还款") == []
+
+
+BUILD_SCRIPT = """
+import json, sys
+from pathlib import Path
+from assistant.kb.retriever import build_retriever
+from assistant.settings import Settings
+settings = Settings(data_dir=Path(sys.argv[1]), resources_dir=Path(sys.argv[2]), _env_file=None)
+print("ready", flush=True)
+sys.stdin.readline()  # both processes start building at the same moment
+retriever = build_retriever(settings)
+print(json.dumps({"chunks": len(retriever.chunks), "ingested": retriever.last_ingest is not None}), flush=True)
+"""
+
+
+def test_two_processes_starting_on_a_fresh_data_dir_build_the_index_once(kb_settings: Settings) -> None:
+    """``uvicorn --workers 2`` on a first start: one worker builds, the other waits and opens it."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", BUILD_SCRIPT, str(kb_settings.data_dir), str(kb_settings.resources_dir)]
+    workers = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    for worker in workers:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    results = []
+    for worker in workers:
+        out, _ = worker.communicate(timeout=300)
+        assert worker.returncode == 0
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    assert [r["chunks"] for r in results] == [N_UNITS - N_DOCS] * 2  # section chunks; documents are a level
+    assert sorted(r["ingested"] for r in results) == [False, True]
+    assert index_status(kb_settings).fresh and len(store_ids(kb_settings)) == N_UNITS

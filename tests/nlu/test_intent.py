@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from assistant.nlu.dataset import Utterance, load_utterances, split_of
-from assistant.nlu.intent import INTENTS, IntentClassifier, _fit_temperature, ngram_text, save_artifact, train_artifact
+from assistant.nlu.intent import (
+    INTENTS,
+    IntentClassifier,
+    _fit_temperature,
+    choose_cascade_threshold,
+    ngram_text,
+    save_artifact,
+    train_artifact,
+)
 from assistant.nlu.training import artifact_path
 from assistant.settings import Settings
 
@@ -60,12 +68,42 @@ def test_shipped_model_covers_every_intent(shipped: IntentClassifier) -> None:
     assert shipped.meta["train_size"] >= 800
 
 
+@pytest.mark.parametrize("cascade", [True, False], ids=["cascade", "always-embed"])
 @pytest.mark.parametrize(("intent", "text"), sorted(CONTRACT_EXAMPLES.items()))
-def test_shipped_model_on_the_contract_examples(shipped: IntentClassifier, intent: str, text: str) -> None:
-    prediction = shipped.predict(text)
+def test_shipped_model_on_the_contract_examples(shipped: IntentClassifier, intent: str, text: str,
+                                                cascade: bool) -> None:
+    threshold = shipped.cascade_threshold
+    assert threshold is not None  # training chose one: the shipped model skips the embedding when sure
+    if not cascade:
+        shipped.cascade_threshold = None
+    try:
+        prediction = shipped.predict(text)
+    finally:
+        shipped.cascade_threshold = threshold
     assert prediction.intent == intent
-    assert prediction.used_embeddings
+    # the embedding is skipped exactly when the n-gram model is at least `threshold` sure
+    assert prediction.used_embeddings is (not cascade or prediction.confidence < threshold)
     assert 0.0 < prediction.runner_up_confidence <= prediction.confidence <= 1.0
+
+
+def test_cascade_threshold_is_the_lowest_within_tolerance() -> None:
+    y = np.array([0, 0, 1, 1, 2, 2, 0, 1])
+    full = y.copy()
+    full[7] = 0  # the full model misses one of eight
+    # the n-gram model is right and sure on the first five, unsure (and wrong) on the rest
+    proba = np.full((8, 3), 0.05)
+    for i in range(5):
+        proba[i, y[i]] = 0.9
+    for i in range(5, 8):
+        proba[i, (y[i] + 1) % 3] = 0.55
+    threshold, table = choose_cascade_threshold(proba, full, y)
+    # at 0.5 the unsure wrong answers are taken (accuracy falls); from 0.6 on only the sure ones
+    assert threshold == 0.6
+    assert table["full_cv_accuracy"] == 0.875
+    sure_and_wrong = np.full((8, 3), 0.0025)
+    sure_and_wrong[np.arange(8), (y + 1) % 3] = 0.995
+    nothing_good, _ = choose_cascade_threshold(sure_and_wrong, full, y)
+    assert nothing_good is None  # confidently wrong at every threshold: always embed
 
 
 def test_split_is_deterministic_and_about_one_fifth() -> None:
@@ -96,8 +134,14 @@ def test_train_round_trip_and_fallback(tmp_path: Path) -> None:
     assert model.classes == ["greeting", "payment_calculation", "human_handoff"]
     assert model.predict("转人工").intent == "human_handoff"
     assert model.predict("首付三成月供多少").intent == "payment_calculation"
+    model.usage.clear()
+    model.cascade_threshold = None  # always embed
     proba, used = model.predict_proba(["你好", "月供"])
     assert used and np.allclose(proba.sum(axis=1), 1.0)
+    model.cascade_threshold = 0.0  # any n-gram answer will do
+    proba, used = model.predict_proba(["你好", "月供"])
+    assert not used and np.allclose(proba.sum(axis=1), 1.0)
+    assert model.usage == {"embedded": 2, "ngrams_only": 2}
     # without the embedder the n-gram model answers
     degraded = IntentClassifier(artifact, BrokenEmbedder())  # type: ignore[arg-type]
     prediction = degraded.predict("转人工")
