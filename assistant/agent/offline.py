@@ -44,6 +44,9 @@ MATCH_FIELDS = (
 )
 # The facts each task flow uses: a short message that only supplies some of them continues the flow
 # even when the classifier, without the dialogue context, leans to another intent ("分5年还").
+# The collateral flow's "which model?" question (not a contract slot: the answer is a catalogue car).
+VEHICLE_MODEL = "vehicle_model"
+
 FLOW_SLOTS: dict[str, frozenset[str]] = {
     "car_recommendation": frozenset(MATCH_FIELDS),
     "payment_calculation": frozenset({"vehicle_price", "down_payment", "down_payment_ratio", "loan_amount",
@@ -153,14 +156,45 @@ class OfflineEngine:
                 draft.fixed = True
                 return draft
 
-        parsed = self.services.nlu.parse(text, expected_slot=state.pending_slot)
+        # The model question also takes the price when new ("15万买的"), so a bare amount is that price.
+        expected = "vehicle_price" if state.pending_slot == VEHICLE_MODEL else state.pending_slot
+        parsed = self.services.nlu.parse(text, expected_slot=expected)
         new_slots: dict[str, Any] = dict(parsed.slots)
-        intent = self._resolve_intent(state, parsed.intent, float(parsed.confidence), new_slots, text)
+        if state.pending_slot == VEHICLE_MODEL and "vehicle_price" not in new_slots and "budget" in new_slots:
+            new_slots["vehicle_price"] = new_slots.pop("budget")  # "当时15万买的" answers the price question
+        named_car = self._note_vehicle(state, parsed.intent, text, new_slots)
+        if named_car and state.flow == "collateral_loan" and state.pending_slot in {"brand", VEHICLE_MODEL}:
+            intent = "collateral_loan"  # "卡罗拉" answers "which car?", whatever the classifier makes of it
+        elif state.pending_slot == VEHICLE_MODEL and "vehicle_price" in new_slots:
+            intent = "collateral_loan"
+        else:
+            intent = self._resolve_intent(state, parsed.intent, float(parsed.confidence), new_slots, text)
         self._update_applicant_flags(state, text)
         state.slots.update(new_slots)
         draft.intent = intent
         draft.confidence = float(parsed.confidence) if intent == parsed.intent else 1.0
         return self._dispatch(intent, state, text, ctx, draft)
+
+    def _note_vehicle(self, state: SessionState, intent: str, text: str, new_slots: dict[str, Any]) -> bool:
+        """Remember the catalogue car the customer names while a car is being valued; True if one was named.
+
+        The valuation needs the model, not just the brand (a 丰田 may be a 卡罗拉 or a 汉兰达). A named
+        model also gives the brand; a different brand on its own forgets the model.
+        """
+        if state.flow != "collateral_loan" and intent != "collateral_loan":
+            return False
+        catalogue = self.services.catalogue
+        vehicle = catalogue.vehicle_in_text(text)
+        if vehicle is None:
+            brand = str(new_slots.get("brand", "")).lower()
+            if brand and state.vehicle_id:
+                known = catalogue.find_vehicle(state.vehicle_id)
+                if known is None or brand not in (known.brand.lower(), known.brand_en.lower()):
+                    state.vehicle_id = None
+            return False
+        state.vehicle_id = vehicle.id
+        new_slots.setdefault("brand", vehicle.brand if state.lang == "zh" else vehicle.brand_en)
+        return True
 
     def _resolve_intent(
         self, state: SessionState, intent: str, confidence: float, new_slots: dict[str, Any], text: str
@@ -506,7 +540,15 @@ class OfflineEngine:
 
     def _flow_collateral_loan(self, state: SessionState, text: str, ctx: ToolContext, draft: TurnDraft) -> None:
         s = state.slots
-        for slot in ("brand", "vehicle_age_years", "mileage_km"):
+        if "brand" not in s:
+            self._ask(state, "brand", draft)
+            return
+        vehicle = self.services.catalogue.find_vehicle(state.vehicle_id) if state.vehicle_id else None
+        if vehicle is None and "vehicle_price" not in s:
+            # A brand alone does not say which car; the model or the price when new does.
+            self._ask(state, VEHICLE_MODEL, draft)
+            return
+        for slot in ("vehicle_age_years", "mileage_km"):
             if slot not in s:
                 self._ask(state, slot, draft)
                 return
@@ -514,7 +556,9 @@ class OfflineEngine:
         args: dict[str, Any] = {k: s[k] for k in ("vehicle_age_years", "mileage_km", "energy_type", "body_type",
                                                   "term_months", "monthly_income", "age", "has_delinquency")
                                 if k in s}
-        args["vehicle"] = " ".join(str(s[k]) for k in ("brand", "series") if k in s)
+        if vehicle is not None:
+            args["vehicle"] = vehicle.id
+        args["brand"] = str(s["brand"])
         if "vehicle_price" in s:
             args["original_price"] = s["vehicle_price"]
         if "loan_amount" in s:
@@ -529,8 +573,9 @@ class OfflineEngine:
         quote_data = None
         if loan is not None and loan.monthly_payment is not None and loan.apr is not None:
             quote_data = {"monthly_payment": yuan_str(loan.monthly_payment), "apr": percent_str(loan.apr)}
+        name = (vehicle.name if state.lang == "zh" else vehicle.name_en) if vehicle is not None else str(s["brand"])
         draft.reply = self.prompts.reply(
-            "valuation", state.lang, vehicle=args["vehicle"] or str(s.get("brand", "")),
+            "valuation", state.lang, vehicle=name,
             age=s["vehicle_age_years"], mileage=s["mileage_km"],
             low=yuan_str(v.value_low), high=yuan_str(v.value_high), mid=yuan_str(v.estimated_value),
             product_name=(loan.product_name if state.lang == "zh" else loan.product_name_en) if loan else

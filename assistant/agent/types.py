@@ -70,5 +70,6 @@ class SessionState(BaseModel):
     application: dict[str, Any] | None = None
     last_decision: dict[str, Any] | None = None
     last_document_kinds: list[str] = Field(default_factory=list)  # what "要PDF版" re-issues
+    vehicle_id: str | None = None  # the catalogue car being valued, once the customer has named it
     complaints: list[str] = Field(default_factory=list)
     turns: int = 0

@@ -8,8 +8,10 @@ only describes and interprets it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -98,6 +100,7 @@ class Vehicle(BaseModel):
     brand: str
     brand_en: str
     series: str
+    series_en: str | None = Field(default=None, description="English or pinyin series name (Corolla, Lavida)")
     body_type: BodyType
     energy_type: EnergyType
     seats: int = Field(ge=2, le=9)
@@ -115,6 +118,11 @@ class Vehicle(BaseModel):
     def name(self) -> str:
         """Brand and series, as a customer says it: 比亚迪 秦PLUS DM-i."""
         return f"{self.brand} {self.series}"
+
+    @property
+    def name_en(self) -> str:
+        """Brand and series in English: Toyota Corolla."""
+        return f"{self.brand_en} {self.series_en or self.series}"
 
     @property
     def is_nev(self) -> bool:
@@ -318,11 +326,68 @@ class Catalogue(BaseModel):
         if not key:
             return None
         for item in self.vehicles:
-            if key in (_norm(item.id), _norm(item.series), _norm(item.brand + item.series),
-                       _norm(item.brand_en + item.series)):
+            names = [item.id, item.series, item.brand + item.series, item.brand_en + item.series]
+            if item.series_en:
+                names += [item.series_en, item.brand_en + item.series_en, item.brand + item.series_en]
+            if key in {_norm(n) for n in names}:
                 return item
         partial = [v for v in self.vehicles if key in _norm(v.brand + v.series) or _norm(v.series) in key]
         return min(partial, key=lambda v: len(v.series)) if partial else None
+
+    def vehicle_in_text(self, text: str) -> Vehicle | None:
+        """The catalogue car a free-text message names ("丰田凯美瑞", "It's a Toyota Corolla", "朗逸吧"), or None.
+
+        A series is found by its Chinese or English name (Latin names as whole words, case, spaces and
+        hyphens ignored), or by the distinctive first word of a longer name ("汉兰达" for "汉兰达 双擎").
+        A bare brand names no car: several series share it. When several match, a full name beats a
+        first word, a car of a brand the text also names beats one of another brand, then the longest
+        name wins ("卡罗拉双擎" over "卡罗拉").
+        """
+        if not text:
+            return None
+        lowered = text.lower()
+        best: tuple[int, int, int, int] | None = None
+        found: Vehicle | None = None
+        for position, item in enumerate(self.vehicles):
+            brand_named = int(item.brand.lower() in lowered or _word_in(item.brand_en, lowered))
+            for full, name in _series_names(item.series, item.series_en):
+                if _word_in(name, lowered):
+                    rank = (full, brand_named, len(_norm(name)), -position)
+                    if best is None or rank > best:
+                        best, found = rank, item
+        return found
+
+
+# First words too generic to name a car on their own ("Model 3" is not every "model").
+_GENERIC_FIRST_WORDS = frozenset({"model", "galaxy", "series", "class"})
+
+
+@lru_cache(maxsize=512)
+def _series_names(series: str, series_en: str | None) -> tuple[tuple[int, str], ...]:
+    """(is the full name, name) pairs by which a series may be mentioned."""
+    names: list[tuple[int, str]] = []
+    for name in (series, series_en):
+        if not name:
+            continue
+        names.append((1, name))
+        first = name.split()[0]
+        if first != name and len(_norm(first)) >= 2 and first.lower() not in _GENERIC_FIRST_WORDS:
+            names.append((0, first))
+    return tuple(names)
+
+
+@lru_cache(maxsize=1024)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """A pattern for ``name`` ignoring case, spaces and hyphens; Latin ends must be word ends."""
+    parts = [re.escape(ch) for ch in _norm(name)]
+    body = r"[\s\-·]*".join(parts)
+    head = r"(?<![a-z0-9])" if re.match(r"[a-z0-9]", _norm(name)) else ""
+    tail = r"(?![a-z0-9])" if re.search(r"[a-z0-9]$", _norm(name)) else ""
+    return re.compile(head + body + tail)
+
+
+def _word_in(name: str, lowered_text: str) -> bool:
+    return bool(name) and _name_pattern(name).search(lowered_text) is not None
 
 
 def _norm(text: str) -> str:

@@ -254,3 +254,31 @@ def test_chat_documents_open_as_web_pages_and_pdfs_come_on_request(chat, service
     record, data = services.documents.open(pdf.documents[0].document_id)
     assert record.format == "pdf" and data.startswith(b"%PDF")
     assert "PDF" not in pdf.reply.split("\n")[-1]  # no offer of what was just given
+
+
+# ------------------------------------------------------------------------------------------ collateral
+def test_collateral_values_the_named_model_not_any_car_of_the_brand(chat):
+    turns = talk(chat, "我有辆车想抵押贷款", "丰田汉兰达", "开了3年", "跑了6万公里")
+    [call] = turns[-1].tool_calls
+    assert call.name == "value_vehicle" and call.arguments["vehicle"] == "toyota-highlander"
+    assert "汉兰达" in turns[-1].reply
+
+
+def test_collateral_with_a_brand_alone_asks_for_the_model_or_the_price(chat):
+    turns = talk(chat, "我想用车抵押贷款", "丰田的", "卡罗拉", "2021年的车", "5万公里")
+    assert "车型" in turns[1].reply and not turns[1].tool_calls
+    assert turns[2].intent == "collateral_loan" and not turns[2].tool_calls
+    [call] = turns[-1].tool_calls
+    assert call.arguments["vehicle"] == "toyota-corolla"
+    # or the price when new, when the model is not known
+    turns = talk(chat, "我想用车抵押贷款", "丰田的", "当时15万买的", "开了3年", "6万公里")
+    [call] = turns[-1].tool_calls
+    assert "vehicle" not in call.arguments and call.arguments["original_price"] == 150000
+
+
+def test_collateral_in_english_names_the_model_in_english(chat):
+    turns = talk(chat, "I'd like a loan secured on my car.", "It's a Toyota Corolla.", "5 years old",
+                 "About 90,000 km.")
+    [call] = turns[-1].tool_calls
+    assert call.arguments["vehicle"] == "toyota-corolla"
+    assert "Toyota Corolla" in turns[-1].reply

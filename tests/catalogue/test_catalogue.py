@@ -105,6 +105,27 @@ def test_lookups(catalogue: Catalogue) -> None:
         catalogue.product("no_such_product")
     with pytest.raises(NotFound):
         catalogue.vehicle("不存在的车")
+    assert catalogue.vehicle("Toyota Corolla").id == "toyota-corolla"  # English series names
+    assert catalogue.vehicle("lavida").id == "vw-lavida"
+
+
+@pytest.mark.parametrize(("text", "vehicle_id"), [
+    ("It's a Toyota Corolla.", "toyota-corolla"),
+    ("丰田凯美瑞", "toyota-camry"),
+    ("我的本田雅阁车龄4年，跑了8万公里", "honda-accord"),
+    ("卡罗拉双擎", "toyota-corolla-hev"),  # the longer name wins
+    ("my rav4 hybrid", "toyota-rav4-hev"),
+    ("tesla model y", "tesla-model-y"),
+    ("汉兰达", "toyota-highlander"),  # the first word of "汉兰达 双擎"
+    ("宝马3系", "bmw-3-series"),
+    ("I drive a Lavida", "vw-lavida"),
+    ("丰田", None),  # a brand alone names no car
+    ("modelling clay", None),  # Latin names match whole words only
+    ("a model of restraint", None),  # "Model" alone is too generic
+])
+def test_vehicle_in_text(catalogue: Catalogue, text: str, vehicle_id: str | None) -> None:
+    found = catalogue.vehicle_in_text(text)
+    assert (found.id if found else None) == vehicle_id
 
 
 def test_broken_yaml_is_a_configuration_error(tmp_path: Path) -> None:
