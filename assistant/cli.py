@@ -23,7 +23,17 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+    host, port = args.host or settings.host, args.port or settings.port
+    workers = args.workers or settings.workers
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        return 0
+    from assistant.kb.embeddings import share_cores
+
+    share_cores(workers)
+    # Several processes: uvicorn imports the app in each; the first start builds the knowledge index
+    # once (the others wait on its lock).
+    uvicorn.run("assistant.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_config=None)
     return 0
 
@@ -89,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP service (web chat at /)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, help="worker processes (default: settings.workers, 1); one per core "
+                   "serves many concurrent chats best")
     p.set_defaults(handler=_serve)
 
     p = sub.add_parser("quote", help="price a loan: monthly payment, interest, APR")

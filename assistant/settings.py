@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     # --- HTTP ------------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes for `loan-assistant serve`.")
     max_request_bytes: int = 1_048_576
     max_message_chars: int = 2000
     api_keys: Annotated[list[str], NoDecode] = Field(

@@ -61,8 +61,9 @@ def start_server(data_dir: Path, workers: int, cache: bool = False) -> tuple[sub
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOAN_ASSISTANT_")}
     env.update(LOAN_ASSISTANT_DATA_DIR=str(data_dir), LOAN_ASSISTANT_RATE_LIMIT_PER_MINUTE="1000000",
                LOAN_ASSISTANT_LOG_LEVEL="WARNING", LOAN_ASSISTANT_NLU_EMBEDDING_CACHE="2048" if cache else "0")
-    command = [sys.executable, "-m", "uvicorn", "--factory", "assistant.api.app:app_from_env", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    # The product's own command, so that the benchmark runs what a deployment runs.
+    command = [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())", "serve",
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"

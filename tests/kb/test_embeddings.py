@@ -96,3 +96,21 @@ def test_chroma_uses_our_function_on_create_and_get(tmp_path: Path) -> None:
     adapter = ChromaEmbeddings(emb)
     assert np.allclose(adapter.embed_query(["违约金"])[0], emb.embed_query("违约金"), atol=1e-6)
     assert ChromaEmbeddings.build_from_config(adapter.get_config()).embedder.name == emb.name
+
+
+def test_share_cores_splits_the_engine_threads_between_workers(monkeypatch) -> None:
+    import os
+
+    from assistant.kb.embeddings import share_cores
+
+    # recorded first, so that teardown restores the process's own value whatever the test writes
+    monkeypatch.setenv("OMP_NUM_THREADS", "recorded")
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    share_cores(1)
+    assert "OMP_NUM_THREADS" not in os.environ  # one process keeps the engine's default team
+    share_cores(4)
+    assert os.environ["OMP_NUM_THREADS"] == "2"
+    os.environ["OMP_NUM_THREADS"] = "3"
+    share_cores(2)
+    assert os.environ["OMP_NUM_THREADS"] == "3"  # the operator's setting wins
