@@ -163,12 +163,8 @@ class OfflineEngine:
         if state.pending_slot == VEHICLE_MODEL and "vehicle_price" not in new_slots and "budget" in new_slots:
             new_slots["vehicle_price"] = new_slots.pop("budget")  # "当时15万买的" answers the price question
         named_car = self._note_vehicle(state, parsed.intent, text, new_slots)
-        if named_car and state.flow == "collateral_loan" and state.pending_slot in {"brand", VEHICLE_MODEL}:
-            intent = "collateral_loan"  # "卡罗拉" answers "which car?", whatever the classifier makes of it
-        elif state.pending_slot == VEHICLE_MODEL and "vehicle_price" in new_slots:
-            intent = "collateral_loan"
-        else:
-            intent = self._resolve_intent(state, parsed.intent, float(parsed.confidence), new_slots, text)
+        answers = self._answers_pending(state, new_slots, named_car)
+        intent = self._resolve_intent(state, parsed.intent, float(parsed.confidence), new_slots, text, answers)
         self._update_applicant_flags(state, text)
         state.slots.update(new_slots)
         draft.intent = intent
@@ -196,13 +192,24 @@ class OfflineEngine:
         new_slots.setdefault("brand", vehicle.brand if state.lang == "zh" else vehicle.brand_en)
         return True
 
+    @staticmethod
+    def _answers_pending(state: SessionState, new_slots: dict[str, Any], named_car: bool) -> bool:
+        """Whether the message answers the question we asked, whatever the classifier makes of it.
+
+        A slot question is answered by that slot; "which model?" by a catalogue car ("卡罗拉") or by
+        the price when new.
+        """
+        if state.pending_slot == VEHICLE_MODEL:
+            return named_car or "vehicle_price" in new_slots
+        return state.pending_slot is not None and state.pending_slot in new_slots
+
     def _resolve_intent(
-        self, state: SessionState, intent: str, confidence: float, new_slots: dict[str, Any], text: str
+        self, state: SessionState, intent: str, confidence: float, new_slots: dict[str, Any], text: str,
+        answers_question: bool,
     ) -> str:
         """Keep the active flow when the message only answers its question or corrects a fact."""
         active = state.flow
         if active and new_slots:
-            answers_question = state.pending_slot is not None and state.pending_slot in new_slots
             correcting = bool(CORRECTION.search(text))
             weak = confidence < 0.55 or intent in {"out_of_scope", "greeting"}
             only_flow_facts = set(new_slots) <= FLOW_SLOTS.get(active, frozenset())

@@ -379,10 +379,10 @@ def _series_names(series: str, series_en: str | None) -> tuple[tuple[int, str], 
 @lru_cache(maxsize=1024)
 def _name_pattern(name: str) -> re.Pattern[str]:
     """A pattern for ``name`` ignoring case, spaces and hyphens; Latin ends must be word ends."""
-    parts = [re.escape(ch) for ch in _norm(name)]
-    body = r"[\s\-·]*".join(parts)
-    head = r"(?<![a-z0-9])" if re.match(r"[a-z0-9]", _norm(name)) else ""
-    tail = r"(?![a-z0-9])" if re.search(r"[a-z0-9]$", _norm(name)) else ""
+    key = _norm(name)
+    body = r"[\s\-·]*".join(re.escape(ch) for ch in key)
+    head = r"(?<![a-z0-9])" if re.match(r"[a-z0-9]", key) else ""
+    tail = r"(?![a-z0-9])" if re.search(r"[a-z0-9]$", key) else ""
     return re.compile(head + body + tail)
 
 

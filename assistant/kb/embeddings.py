@@ -121,7 +121,8 @@ def limit_blas_threads() -> None:
     a few thousand vectors, ~0.3 ms), so threads buy nothing there. Measured on 2 cores: NLU parse
     p50 77 ms with the default pool, 17 ms with one thread.
     """
-    if any(name in os.environ for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")):
+    # Not OMP_NUM_THREADS: that sizes the engine's team (``share_cores`` sets it for each worker).
+    if any(name in os.environ for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")):
         return
     from threadpoolctl import threadpool_limits
 

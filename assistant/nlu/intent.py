@@ -143,6 +143,18 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 NEIGHBOURS_K = 3
 
 
+def stack_features(ngram: Any, emb: np.ndarray, weight: float, near: np.ndarray | None = None,
+                   center: np.ndarray | None = None, neighbour_weight: float = 0.0) -> Any:
+    """The full model's feature matrix: n-grams, the weighted embedding and, when trained with it,
+    the neighbour block centred on its training mean. Training and prediction both build it here."""
+    from scipy.sparse import csr_matrix, hstack
+
+    blocks = [ngram, csr_matrix(emb * weight)]
+    if near is not None and neighbour_weight:
+        blocks.append(csr_matrix((near - center) * neighbour_weight))
+    return hstack(blocks).tocsr()
+
+
 def neighbour_features(queries: np.ndarray, reference: np.ndarray, labels: np.ndarray, n_classes: int,
                        *, exclude_self: bool = False, k: int = NEIGHBOURS_K) -> np.ndarray:
     """Per intent, the cosine similarity of the nearest training message and the mean of the ``k`` nearest.
@@ -196,6 +208,7 @@ class IntentClassifier:
         self.full = _Linear(artifact["coef"], artifact["intercept"], float(artifact["temperature"]))
         # Nearest-neighbour block (absent in artifacts trained without it).
         self.neighbour_weight = float(artifact.get("neighbour_weight", 0.0))
+        self.neighbour_center: np.ndarray | None = None
         if self.neighbour_weight:
             self.neighbours = np.asarray(artifact["neighbour_embeddings"], dtype=np.float32)
             self.neighbour_labels = np.asarray(artifact["neighbour_labels"], dtype=np.int64)
@@ -226,7 +239,6 @@ class IntentClassifier:
         With a cascade threshold, the n-gram model answers alone when it is confident about every text
         (see :func:`choose_cascade_threshold`); otherwise both blocks are used.
         """
-        from scipy.sparse import csr_matrix, hstack
 
         ngram = self.ngrams.transform(texts)
         if self.cascade_threshold is not None:
@@ -240,11 +252,11 @@ class IntentClassifier:
             log.warning("nlu_embedder_unavailable: %s", type(exc).__name__)
             self.usage["embedder_failed"] += len(texts)
             return self.fallback.proba(ngram), False
-        blocks = [ngram, csr_matrix(emb * self.embedding_weight)]
+        near = None
         if self.neighbour_weight:
             near = neighbour_features(emb, self.neighbours, self.neighbour_labels, len(self.classes))
-            blocks.append(csr_matrix((near - self.neighbour_center) * self.neighbour_weight))
-        features = hstack(blocks).tocsr()
+        features = stack_features(ngram, emb, self.embedding_weight, near, self.neighbour_center,
+                                  self.neighbour_weight)
         self.usage["embedded"] += len(texts)
         return self.full.proba(features), True
 
@@ -302,7 +314,6 @@ def train_artifact(texts: list[str], intents: list[str], embeddings: np.ndarray,
     cross-validated accuracy on these texts is kept, and the same out-of-fold scores fit the
     temperature.
     """
-    from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.model_selection import StratifiedKFold
 
@@ -324,14 +335,13 @@ def train_artifact(texts: list[str], intents: list[str], embeddings: np.ndarray,
         ngram = vec.fit_transform(docs) if fit else vec.transform(docs)
         if weight == 0:
             return ngram, None
-        blocks = [ngram, csr_matrix(embeddings[rows] * weight)]
+        near = None
         if neighbour_weight:
             ref = rows if reference is None else reference
             near = neighbour_features(embeddings[rows], embeddings[ref], y[ref], len(classes),
                                       exclude_self=reference is None)
             center = near.mean(axis=0) if center is None else center
-            blocks.append(csr_matrix((near - center) * neighbour_weight))
-        return hstack(blocks).tocsr(), center
+        return stack_features(ngram, embeddings[rows], weight, near, center, neighbour_weight), center
 
     def oof_scores(c: float, weight: float, neighbour_weight: float) -> np.ndarray:
         scores = np.zeros((len(y), len(classes)))
