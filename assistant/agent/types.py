@@ -73,3 +73,10 @@ class SessionState(BaseModel):
     vehicle_id: str | None = None  # the catalogue car being valued, once the customer has named it
     complaints: list[str] = Field(default_factory=list)
     turns: int = 0
+    # The dialogue state the tracker resolves references and edits against.
+    selected_offer: int | None = None  # 1-based rank in last_offers of the offer the customer picked
+    excluded: dict[str, list[str]] = Field(default_factory=dict)  # slot -> values ruled out (不要插混)
+    debts: dict[str, int] = Field(default_factory=dict)  # existing monthly repayments by kind
+    last_quote: dict[str, Any] | None = None  # the last quote shown (for "第3期还多少")
+    offered_assessment: bool = False
+    last_slots: list[str] = Field(default_factory=list)  # slots in the order last set (what an edit means)  # a knowledge answer invited a pre-assessment

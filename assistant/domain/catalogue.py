@@ -320,6 +320,11 @@ class Catalogue(BaseModel):
             raise NotFound(f"车型库中没有“{text}”", f"no vehicle '{text}' in the catalogue")
         return found
 
+    def brand_names(self) -> list[str]:
+        """Every brand in the catalogue, Chinese and English names, longest first."""
+        names = {v.brand for v in self.vehicles} | {v.brand_en for v in self.vehicles}
+        return sorted((n for n in names if n), key=len, reverse=True)
+
     def find_vehicle(self, text: str) -> Vehicle | None:
         """Like :meth:`vehicle` but None when nothing matches; exact matches win over partial ones."""
         key = _norm(text)

@@ -110,6 +110,12 @@ class MatchProfile(BaseModel):
     use: Use | None = None
     product_id: str | None = Field(default=None, description="a preferred finance product id")
     city: str | None = None
+    max_monthly_payment: Decimal | None = Field(default=None, gt=0,
+                                                description="the customer's own monthly-payment cap, yuan")
+    budget_min: Decimal | None = Field(default=None, ge=0, description="lower end of a price range, yuan")
+    exclude_energy_types: tuple[EnergyType, ...] = Field(default=(), description="energy types ruled out (不要插混)")
+    exclude_brands: tuple[str, ...] = Field(default=(), description="brands ruled out")
+    exclude_body_types: tuple[BodyType, ...] = Field(default=(), description="body types ruled out")
 
 
 class MatchPolicy(BaseModel):
@@ -250,9 +256,22 @@ class Resolved:
     notes: list[Reason] = field(default_factory=list)
 
     @property
-    def max_payment(self) -> Decimal | None:
-        """The most this customer may pay a month (None when income is unknown)."""
+    def affordable_payment(self) -> Decimal | None:
+        """The most this customer can afford a month by income after debts (None when income is unknown)."""
         return None if self.income is None else self.share * self.income - self.debt_payments
+
+    @property
+    def max_payment(self) -> Decimal | None:
+        """The most this customer may pay a month: affordability and their own cap, the lower (None: no limit)."""
+        limits = [x for x in (self.affordable_payment, self.profile.max_monthly_payment) if x is not None]
+        return min(limits) if limits else None
+
+    @property
+    def cap_binds(self) -> bool:
+        """True when the customer's own cap, not income, sets the monthly limit."""
+        cap = self.profile.max_monthly_payment
+        affordable = self.affordable_payment
+        return cap is not None and (affordable is None or cap < affordable)
 
 
 def resolve(profile: MatchProfile, policy: MatchPolicy) -> Resolved:
@@ -373,6 +392,14 @@ def vehicle_exclusions(vehicle: Vehicle, r: Resolved, target: Vehicle | None) ->
     if p.brand and not _brand_matches(vehicle, p.brand):
         out.append(Reason(code="brand", zh=f"品牌为{vehicle.brand}，不是{p.brand}",
                           en=f"brand is {vehicle.brand_en}, not {p.brand}"))
+    if vehicle.energy_type in p.exclude_energy_types:
+        out.append(Reason(code="energy_excluded", zh=f"您不考虑{ENERGY_ZH[vehicle.energy_type]}车型",
+                          en=f"you ruled out {vehicle.energy_type.value} cars"))
+    if vehicle.body_type in p.exclude_body_types:
+        out.append(Reason(code="body_excluded", zh=f"您不考虑{BODY_ZH[vehicle.body_type]}",
+                          en=f"you ruled out {vehicle.body_type.value} cars"))
+    if any(_brand_matches(vehicle, b) for b in p.exclude_brands):
+        out.append(Reason(code="brand_excluded", zh=f"您不考虑{vehicle.brand}", en=f"you ruled out {vehicle.brand_en}"))
     if p.seats is not None and vehicle.seats < p.seats:
         out.append(Reason(code="seats", zh=f"只有{vehicle.seats}座，少于需要的{p.seats}座",
                           en=f"{vehicle.seats} seats, fewer than the {p.seats} wanted"))
@@ -662,8 +689,12 @@ def _unit_apr(rate: float, term: int, rate_type: RateType, fee_share: float) -> 
 
 
 def affordability_reason(payment: float | Decimal, r: Resolved) -> Reason:
-    """Monthly payment over the affordable share of income."""
+    """Monthly payment over the customer's cap or the affordable share of income."""
     limit = r.max_payment or ZERO
+    if r.cap_binds:
+        return Reason(code="payment_cap",
+                      zh=f"月供约{yuan_str(Decimal(str(round(payment, 2))))}元，超过您设定的月供上限{yuan_str(limit)}元",
+                      en=f"monthly payment about {round(payment, 2)} is over your cap of {limit}")
     share = percent_str(r.share, 0)
     debt = f"（已扣除其他负债月供{yuan_str(r.debt_payments)}元）" if r.debt_payments else ""
     return Reason(code="affordability",
@@ -1068,7 +1099,7 @@ def relaxations(profile: MatchProfile, r: Resolved, s: Screen, catalogue: Catalo
                              ("body_type", "不限车身类型", "any body type"), ("seats", "不限座位数", "any seats")):
             if getattr(profile, name) is not None:
                 out.append(Relaxation(name, zh, en, {name: None}))
-    if r.income is not None:
+    if r.income is not None or r.profile.max_monthly_payment is not None:
         if r.max_payment is not None and r.max_payment > 0:
             longer = 60 if r.condition is Condition.NEW else 36
             if r.term < longer:
@@ -1079,6 +1110,7 @@ def relaxations(profile: MatchProfile, r: Resolved, s: Screen, catalogue: Catalo
             if r.budget:
                 out.append(Relaxation("cheaper_car", "选择更便宜的车型（预算减半）", "a cheaper car (half the budget)",
                                       {"budget": fen(r.budget / 2), "vehicle_price": None}))
+    if r.income is not None:
         out.append(Relaxation("income", "不考虑收入限制：方案注明所需最低月收入（可增加共同借款人或提高收入证明）",
                               "ignoring income: each offer states the income it needs (add a co-borrower or proof "
                               "of more income)", {"monthly_income": None}, ignore_affordability=True))

@@ -9,12 +9,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+# Modules of this package that are not suites (a file format shared by a suite and its validator).
+NOT_SUITES = frozenset({"dialogue_format"})
+
 
 def suites() -> list[str]:
     """The available suite names."""
     import assistant.evals as package
 
-    return sorted(info.name for info in pkgutil.iter_modules(package.__path__))
+    return sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.name not in NOT_SUITES)
 
 
 def run_suite(name: str, settings: object) -> dict:

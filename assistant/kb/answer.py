@@ -16,7 +16,8 @@ from assistant.kb.bm25 import tokenize
 from assistant.kb.retriever import HybridRetriever, SearchResult, normalise_query
 
 # Sentence ends inside a line (the Chinese full stop family; a semicolon ends a clause worth keeping).
-_SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]?")
+# A full stop ends an English sentence only before a space or the line's end (not in 5.5% or 3.2万).
+_SENTENCE = re.compile(r"(?:[^。！？!?；;.]|\.(?!\s|$))+(?:[。！？!?；;]|\.(?=\s|$))?")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s*")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 
@@ -119,7 +120,7 @@ def extract_sentences(
         if unit.bullet:
             lines.append(f"- {unit.text}")
         elif unit.line == last_line and lines:
-            lines[-1] += unit.text
+            lines[-1] += (" " if lines[-1][-1:].isascii() and unit.text[:1].isascii() else "") + unit.text
         else:
             lines.append(unit.text)
         last_line = unit.line
@@ -146,12 +147,13 @@ def answer_question(
     category: str | Sequence[str] | None = None,
     product_id: str | Sequence[str] | None = None,
     min_similarity: float | None = -1.0,
+    lang: str | None = "zh",
 ) -> Answer:
     """Answer ``question`` from the knowledge base with a citation (``found=False`` when nothing fits).
 
     ``min_similarity`` defaults to the embedder's calibrated ``relevance_floor``.
     """
-    results = retriever.search(question, k=k, category=category, product_id=product_id)
+    results = retriever.search(question, k=k, category=category, product_id=product_id, lang=lang)
     return answer_from_results(retriever, question, results, min_similarity=min_similarity)
 
 
@@ -175,9 +177,13 @@ def answer_from_results(
     # The passage is the section the most confident ranking put first. (Re-picking the section within
     # the document by word overlap was tried: query expansion terms then favour worked examples.)
     body = extract_sentences(retriever, question, top.text) or top.snippet
-    where = f"《{top.title}》" + (f"“{top.section}”" if top.section else "")
+    if top.lang == "en":
+        where = f"“{top.title}”" + (f", section “{top.section}”" if top.section else "")
+        source = f"(Source: {where})"
+    else:
+        source = "（来源：《" + top.title + "》" + (f"“{top.section}”" if top.section else "") + "）"
     return Answer(
-        text=f"{body}\n（来源：{where}）",
+        text=f"{body}\n{source}",
         found=True,
         citations=[_citation(top)],
         related=[_citation(r) for r in results[1:] if is_relevant(r, min_similarity)],

@@ -22,7 +22,7 @@ log = get_logger(__name__)
 
 # Chunking parameters; part of the index identity (a change forces a rebuild through the manifest).
 MAX_CHUNK_CHARS = 520
-CHUNKER_VERSION = f"sections+document-v2-{MAX_CHUNK_CHARS}"
+CHUNKER_VERSION = f"sections+document-v3-lang-{MAX_CHUNK_CHARS}"
 
 # Two granularities are indexed: each section ("chunk") and each whole document ("document"). Section
 # vectors find the precise passage; the document vector (title + opening, as much as the embedding
@@ -54,6 +54,8 @@ class Document:
     effective_date: str = ""
     source: str = ""
     product_id: str = ""
+    lang: str = "zh"  # the language it is written in (front matter ``lang``; Chinese by default)
+    translation_of: str = ""  # the doc_id of the original, for a translation
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,6 +75,8 @@ class Chunk:
     source: str = ""
     product_id: str = ""
     level: str = LEVEL_CHUNK
+    lang: str = "zh"
+    translation_of: str = ""
 
     @property
     def index_text(self) -> str:
@@ -93,6 +97,8 @@ class Chunk:
             "source": self.source,
             "product_id": self.product_id,
             "level": self.level,
+            "lang": self.lang,
+            "translation_of": self.translation_of,
         }
 
     @classmethod
@@ -111,6 +117,8 @@ class Chunk:
             source=str(meta.get("source", "")),
             product_id=str(meta.get("product_id", "")),
             level=str(meta.get("level", LEVEL_CHUNK)),
+            lang=str(meta.get("lang", "zh") or "zh"),
+            translation_of=str(meta.get("translation_of", "")),
         )
 
 
@@ -171,7 +179,10 @@ def parse_document(text: str, *, path: str, content_hash: str | None = None) -> 
     product_id = _as_text(meta.get("product_id"))
     if not product_id and category == "product" and doc_id.startswith("product-"):
         product_id = doc_id.removeprefix("product-")
-    known = {"id", "title", "category", "effective_date", "source", "product_id"}
+    known = {"id", "title", "category", "effective_date", "source", "product_id", "lang", "translation_of"}
+    lang = _as_text(meta.get("lang")) or "zh"
+    if lang not in ("zh", "en"):
+        raise CorpusError(f"{path}: lang {lang!r} must be zh or en")
     return Document(
         doc_id=doc_id,
         title=title or stem,
@@ -182,6 +193,8 @@ def parse_document(text: str, *, path: str, content_hash: str | None = None) -> 
         effective_date=_as_text(meta.get("effective_date")),
         source=_as_text(meta.get("source")),
         product_id=product_id,
+        lang=lang,
+        translation_of=_as_text(meta.get("translation_of")),
         extra={k: v for k, v in meta.items() if k not in known},
     )
 
@@ -279,6 +292,8 @@ def chunk_document(doc: Document, max_chars: int = MAX_CHUNK_CHARS) -> list[Chun
                     effective_date=doc.effective_date,
                     source=doc.source,
                     product_id=doc.product_id,
+                    lang=doc.lang,
+                    translation_of=doc.translation_of,
                 )
             )
     return chunks
@@ -299,6 +314,8 @@ def document_passage(doc: Document) -> Chunk:
         source=doc.source,
         product_id=doc.product_id,
         level=LEVEL_DOCUMENT,
+        lang=doc.lang,
+        translation_of=doc.translation_of,
     )
 
 

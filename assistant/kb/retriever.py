@@ -65,6 +65,7 @@ class SearchResult:
     category: str
     source: str = ""
     effective_date: str = ""
+    lang: str = "zh"
     bm25_rank: int | None = None  # 1-based rank of the document by BM25 (None: not matched)
     vector_rank: int | None = None  # best 1-based rank by a vector ranking (chunk or document level)
     similarity: float | None = None  # best cosine similarity of the document (chunk or document level)
@@ -104,6 +105,17 @@ class _Index:
 
     def __init__(self, chunks: list[Chunk]) -> None:
         self.chunks = chunks
+        translated = {c.translation_of for c in chunks if c.translation_of}
+        # Per language, the pages of another language searched too: those with no translation into it
+        # (an English question still finds a product page written only in Chinese).
+        langs = {c.lang for c in chunks}
+        self.untranslated: dict[str, tuple[str, ...]] = {
+            lang: tuple(sorted({c.doc_id for c in chunks if c.lang != lang and not c.translation_of
+                                and (lang == "zh" or c.doc_id not in translated)}))
+            for lang in langs | {"zh", "en"}
+        }
+        # Chinese is the original: a Chinese search never falls back to a translation.
+        self.untranslated["zh"] = ()
         self.position = {c.chunk_id: i for i, c in enumerate(chunks)}
         self.first_chunk: dict[str, int] = {}
         for i, c in enumerate(chunks):
@@ -212,8 +224,12 @@ class HybridRetriever:
         doc_id: str | Sequence[str] | None = None,
         product_id: str | Sequence[str] | None = None,
         mode: Mode = "hybrid",
+        lang: str | None = "zh",
     ) -> list[SearchResult]:
         """The ``k`` best documents for ``query`` (best passage each), optionally filtered.
+
+        ``lang`` picks the pages written in that language (and, for English, the Chinese pages that have
+        no translation); ``None`` searches every page.
 
         Raises :class:`InvalidInput` for an empty query, a ``k`` outside 1–50 or an unknown mode.
         Any other text (emoji, SQL, markup) is just text to search for.
@@ -226,8 +242,11 @@ class HybridRetriever:
             raise InvalidInput(f"未知的检索方式 {mode}", f"unknown mode {mode!r} (hybrid | bm25 | vector)",
                                field="mode")
         normalised = normalise_query(query[:QUERY_MAX_CHARS])
-        filters = Filters.of(category, doc_id, product_id)
         state = self._state
+        if lang is not None and lang not in ("zh", "en"):
+            raise InvalidInput(f"不支持的语言 {lang}", f"unsupported language {lang!r} (zh | en)", field="lang")
+        filters = Filters.of(category, doc_id, product_id, lang,
+                             state.untranslated.get(lang, ()) if lang is not None else None)
         if not state.chunks:
             return []
         rankings: dict[str, list[tuple[str, int | None, float]]] = {}
@@ -273,6 +292,7 @@ class HybridRetriever:
                     category=chunk.category,
                     source=chunk.source,
                     effective_date=chunk.effective_date,
+                    lang=chunk.lang,
                     bm25_rank=ranks[doc].get("bm25"),
                     vector_rank=min((r for m, r in ranks[doc].items() if m.startswith("vector")), default=None),
                     similarity=round(sims[doc], 4) if doc in sims else None,
@@ -302,11 +322,13 @@ class KnowledgeBaseRetriever(BaseRetriever):
     k: int = 4
     category: str | None = None
     product_id: str | None = None
+    lang: str | None = "zh"
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[LCDocument]:
-        results = self.hybrid.search(query, k=self.k, category=self.category, product_id=self.product_id)
+        results = self.hybrid.search(query, k=self.k, category=self.category, product_id=self.product_id,
+                                     lang=self.lang)
         return [
             LCDocument(
                 page_content=f"{r.title} · {r.section}\n{r.text}" if r.section else f"{r.title}\n{r.text}",

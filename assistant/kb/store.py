@@ -38,6 +38,10 @@ class Filters:
     categories: tuple[str, ...] = ()
     doc_ids: tuple[str, ...] = ()
     product_ids: tuple[str, ...] = ()
+    # The documents' language; ``also_doc_ids`` are documents of another language let through (the
+    # Chinese pages with no translation, for an English search).
+    langs: tuple[str, ...] = ()
+    also_doc_ids: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -45,6 +49,8 @@ class Filters:
         category: str | Sequence[str] | None = None,
         doc_id: str | Sequence[str] | None = None,
         product_id: str | Sequence[str] | None = None,
+        lang: str | Sequence[str] | None = None,
+        also_doc_ids: Sequence[str] | None = None,
     ) -> Filters:
         """Build from single values or lists; ``None``/empty means no condition."""
 
@@ -54,12 +60,12 @@ class Filters:
             items = [value] if isinstance(value, str) else list(value)
             return tuple(sorted({v.strip() for v in items if v and v.strip()}))
 
-        return cls(norm(category), norm(doc_id), norm(product_id))
+        return cls(norm(category), norm(doc_id), norm(product_id), norm(lang), norm(also_doc_ids))
 
     @property
     def empty(self) -> bool:
         """True when nothing is filtered."""
-        return not (self.categories or self.doc_ids or self.product_ids)
+        return not (self.categories or self.doc_ids or self.product_ids or self.langs)
 
     def accepts(self, chunk: Chunk) -> bool:
         """Whether ``chunk`` passes (the in-memory twin of :meth:`chroma_where`)."""
@@ -67,6 +73,7 @@ class Filters:
             (not self.categories or chunk.category in self.categories)
             and (not self.doc_ids or chunk.doc_id in self.doc_ids)
             and (not self.product_ids or chunk.product_id in self.product_ids)
+            and (not self.langs or chunk.lang in self.langs or chunk.doc_id in self.also_doc_ids)
         )
 
     def chroma_where(self) -> dict[str, Any] | None:
@@ -76,6 +83,10 @@ class Filters:
                             ("product_id", self.product_ids)):
             if values:
                 clauses.append({key: {"$in": list(values)}})
+        if self.langs:
+            by_lang: dict[str, Any] = {"lang": {"$in": list(self.langs)}}
+            clauses.append({"$or": [by_lang, {"doc_id": {"$in": list(self.also_doc_ids)}}]}
+                           if self.also_doc_ids else by_lang)
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from assistant.tools.registry import REGISTRY, ToolContext
@@ -23,6 +25,9 @@ class SearchKnowledgeIn(BaseModel):
     )
     product_id: str | None = Field(
         default=None, description="Only the page of this finance product id, e.g. bank_auto_loan (omit for all)"
+    )
+    lang: Literal["zh", "en"] = Field(
+        default="zh", description="The customer's language: zh for Chinese pages, en for the English ones"
     )
 
 
@@ -69,7 +74,8 @@ def search_knowledge(ctx: ToolContext, args: SearchKnowledgeIn) -> SearchKnowled
     from assistant.kb.answer import answer_from_results
 
     retriever = ctx.services.retriever
-    results = retriever.search(args.query, k=args.k, category=args.category, product_id=args.product_id)
+    results = retriever.search(args.query, k=args.k, category=args.category, product_id=args.product_id,
+                               lang=args.lang)
     answer = answer_from_results(retriever, args.query, results)
     return SearchKnowledgeOut(
         results=[

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
@@ -50,9 +52,11 @@ class KBSearchBody(BaseModel):
     k: int = Field(default=5, ge=1, le=20)
     category: str | None = None
     product_id: str | None = None
+    lang: Literal["zh", "en"] = "zh"
 
 
-def _search(ctx: ToolContext, q: str, k: int, category: str | None, product_id: str | None) -> KBSearchResponse:
+def _search(ctx: ToolContext, q: str, k: int, category: str | None, product_id: str | None,
+            lang: Literal["zh", "en"] = "zh") -> KBSearchResponse:
     if not q.strip():
         raise InvalidInput("查询内容不能为空", "the query q must not be empty", field="q")
     if len(q) > MAX_QUERY_CHARS:
@@ -62,7 +66,7 @@ def _search(ctx: ToolContext, q: str, k: int, category: str | None, product_id: 
             field="q",
         )
     out = search_knowledge(
-        ctx, SearchKnowledgeIn(query=q, k=k, category=category or None, product_id=product_id or None)
+        ctx, SearchKnowledgeIn(query=q, k=k, category=category or None, product_id=product_id or None, lang=lang)
     )
     return KBSearchResponse(
         results=[KBResult(**hit.model_dump()) for hit in out.results],
@@ -77,13 +81,14 @@ def get_kb_search(
     k: int = Query(5, ge=1, le=20, description="返回文档数 / number of documents"),
     category: str | None = Query(None, description="只看该类别 / only this category (e.g. product)"),
     product_id: str | None = Query(None, description="只看该产品 / only this product id"),
+    lang: Literal["zh", "en"] = Query("zh", description="页面语言 / the pages' language (zh | en)"),
     ctx: ToolContext = Depends(tool_context),
 ) -> KBSearchResponse:
     """Search policies and product pages; every result carries its document id and title for citing."""
-    return _search(ctx, q, k, category, product_id)
+    return _search(ctx, q, k, category, product_id, lang)
 
 
 @router.post("/v1/kb/search", response_model=KBSearchResponse)
 def post_kb_search(body: KBSearchBody, ctx: ToolContext = Depends(tool_context)) -> KBSearchResponse:
     """The same search with a JSON body."""
-    return _search(ctx, body.q, body.k, body.category, body.product_id)
+    return _search(ctx, body.q, body.k, body.category, body.product_id, body.lang)

@@ -1,0 +1,145 @@
+"""Cue tables the dialogue-state tracker reads (the patterns only; the pipeline is in ``tracker``).
+
+Every pattern runs on the NLU's prepared text: normalised, lower-case, 15w / 3k / 30个 expanded, the
+same length as the message, so a match's span is the message's span.
+"""
+
+from __future__ import annotations
+
+import re
+
+NUM = r"(?:\d+(?:\.\d+)?\s*(?:万|千|k|w|元|块)?|[零一二两三四五六七八九十百千万点半]+(?:万|千|元|块)?)"
+
+# ------------------------------------------------------------------ monthly-payment caps
+PAYMENT_CUE = re.compile(r"月供|每月还款|每个月还款|每月还|每个月还|月还款|月还|每月|每个月|一个月|月付|"
+                         r"monthly payments?|monthly|payments?|a month|per month|/month|/mo\b|each month")
+LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|希望)?(?:超过|超出|超|高于|多于)|不超|控制在|压在|压到|"
+                          r"保持在|最多|最高|顶多|小于|低于|不到|以内的|在|under|below|max(?:imum)?|at most|"
+                          r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under")
+LIMIT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|左右|上下|max|or less|tops|at most|or under)")
+# a payment cue, then (within a few characters) a limit word and an amount, or an amount and a limit word
+CAP_NEAR = 14
+
+# ------------------------------------------------------------------ existing debt
+DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("mortgage", re.compile(r"房贷|按揭|mortgage|home loan")),
+    ("car_loan", re.compile(r"车贷|car loan|car payment|auto loan")),
+    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|online loan|personal loan")),
+    ("credit_card", re.compile(r"信用卡|花呗|白条|credit card")),
+    ("other", re.compile(r"(?<!想)(?<!要)(?<!打算)贷款|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
+)
+DEBT_EXISTING = re.compile(r"每月还|每个月还|月还|还着|在还|还有|已经|目前|现在|每月|每个月|月供|一个月|"
+                           r"already|currently|pay(?:ing)?|existing|have|got")
+DEBT_FUTURE = re.compile(r"想贷|要贷|打算贷|准备贷|申请|贷多少|能贷|借多少|want to borrow|looking to borrow")
+DEBT_PAID_OFF = re.compile(r"还清|还完|结清|不用还了|没了|paid off|cleared|finished paying")
+NO_DEBT = re.compile(r"没有(?:其他|别的|任何)?(?:贷款|负债|欠款|房贷|车贷)|无(?:负债|贷款)|没负债|没贷款|零负债|"
+                     r"no (?:other )?(?:debts?|loans?)|debt[- ]free")
+
+# ------------------------------------------------------------------ relative edits
+REL_SLOT = (
+    ("down_payment", re.compile(r"首付|首期|down ?payment|deposit|put down|down\b")),
+    ("loan_amount", re.compile(r"贷款|贷|借|loan|borrow")),
+    ("budget", re.compile(r"预算|budget")),
+    ("vehicle_price", re.compile(r"车价|价格|price")),
+    ("max_monthly_payment", re.compile(r"月供|每月|monthly|a month|per month")),
+    ("term_months", re.compile(r"期限|分期|期数|年限|term|分")),
+)
+REL_MORE = re.compile(r"再多|多|再加|加|提高|增加|上调|往上|涨|more|raise|increase|bump(?: up)?|up|higher|extra|plus|add")
+REL_LESS = re.compile(r"再少|少|再减|减|降低|减少|下调|往下|降|压|less|lower|reduce|cut|decrease|down by|minus|drop")
+REL_EDIT = re.compile(
+    r"(?P<slot>首付|首期|贷款|预算|车价|月供|期限|down ?payment|deposit|loan|budget|price|monthly(?: payment)?|term)?"
+    r"[^，。,.!?！？\d]{0,4}?(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
+    r"\bmore\b|\bless\b|raise|increase|reduce|\bcut\b|lower|bump(?: up)?|\bdrop\b)"
+    r"\s?(?:付|贷|交|借|点|了|个|一点)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
+    r"[一二两三四五六七八九十半]+\s?(?:万|千|元|块|成|年|期|个月)|\d+\s?(?:成|年|期|个月|years?|months?))"
+)
+REL_TERM_UNIT = re.compile(r"年|期|个月|years?|months?")
+ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
+
+# ------------------------------------------------------------------ ranges
+RANGE_ADJ = re.compile(r"(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
+RANGE_TENS = re.compile(r"(?P<tens>[一二三四五六七八九]?十)(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
+RANGE_SPAN = re.compile(r"(?P<lo>\d+(?:\.\d+)?)\s?(?:万|w)?\s?(?:到|至|-|~|～|—|to)\s?(?P<hi>\d+(?:\.\d+)?)\s?(?P<unit>万|w)")
+
+# ------------------------------------------------------------------ references to offers shown
+ORDINAL = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,2})\s?(?P<unit>个|款|种|套|台|辆|项|条|号|家)?"
+                     r"(?P<after>月供|方案|车|选项|的|那|吧|$|[\s，。,.!?！？])?")
+ORDINAL_ALT = re.compile(r"方案\s?(?P<n>[一二三四五六七八九十\d]{1,2})|(?P<m>[一二三四五六七八九\d])号方案|"
+                         r"选\s?(?P<k>[1-9一二三四五])(?![万千0-9.])|(?:option|plan|number|no\.?|#)\s?(?P<e>\d{1,2})\b")
+EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+               "fifth": 5, "5th": 5, "last": -1}
+EN_ORDINAL = re.compile(r"\b(?:the\s)?(?P<w>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
+                        r"\s(?:one|option|plan|offer|car|choice)\b")
+CHEAPEST = re.compile(r"最便宜|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|月供最低|月供(?:少|低)的那|最低的那|最省|"
+                      r"cheap(?:est|er)(?: one| option| plan)?|lowest (?:monthly )?payment|least expensive|lower payment")
+PRICIEST = re.compile(r"最贵|贵(?:的|点的|一点的)?(?:那|这)(?:个|款|台|辆)|月供最高|pric(?:ey|ier|iest)(?: one)?|"
+                      r"most expensive|more expensive one|highest payment")
+CURRENT = re.compile(r"就(?:上面|这|那|它)(?:个|款|台|辆|一个|套)?|就它|上面(?:那|这)(?:个|款|台|辆)|(?:这|那)个方案|"
+                     r"(?:这|那)(?:个|款|台|辆)(?:吧|就行|可以|不错|挺好)|that one|this one|the one above|go with (?:it|that)|"
+                     r"that plan|this plan|i'?ll take it")
+POINTING = re.compile(r"那|这|就|选|定|要|挑|the |that |this |go with|pick|take|choose")
+ASK_FIELD = (
+    ("monthly_payment", re.compile(r"月供|每月|每个月|一个月|monthly|per month|a month|payment")),
+    ("down_payment", re.compile(r"首付|down ?payment|deposit")),
+    ("total_interest", re.compile(r"利息|interest")),
+    ("loan_amount", re.compile(r"贷款(?:多少|金额)|贷多少|借多少|loan amount|borrow")),
+    ("apr", re.compile(r"年化|利率|apr|rate")),
+    ("vehicle_price", re.compile(r"车价|多少钱|价格|price|cost")),
+)
+SCHEDULE_ROW = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,3})\s?(?:期|个月(?!供))")
+
+# ------------------------------------------------------------------ negations ("不要插混的了")
+NEGATION = re.compile(r"(?:不要|不想要|不想|不考虑|不喜欢|不买|不看|别|不用|算了|排除|除了|不是|no\s|not\s|don'?t want|"
+                      r"don'?t like|without|except|rather not|skip)\s?(?:the\s|a\s|any\s)?$")
+
+# ------------------------------------------------------------------ the applicant profile
+PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
+    ("employment_type", "self_employed", re.compile(
+        r"做(?:点|个)?(?:小)?生意|个体户?|开(?:了)?(?:个|家)?(?:小)?(?:店|饭店|公司|厂)|自己开|当老板|我是老板|生意人|自营|"
+        r"self[- ]employed|own (?:a |my )?business|run (?:a |my )?(?:shop|business|restaurant)")),
+    ("employment_type", "freelance", re.compile(
+        r"跑网约车|网约车司机|开网约车|跑滴滴|开滴滴|滴滴司机|跑外卖|送外卖|外卖员|骑手|自由职业|跑货拉拉|代驾|跑车的|"
+        r"freelanc|gig work|uber driver|didi driver|ride-?hailing|delivery rider")),
+    ("employment_type", "part_time", re.compile(r"兼职|打零工|part[- ]time")),
+    ("employment_type", "fixed", re.compile(
+        r"上班族|(?:在|是)(?:一家|个)?.{0,6}(?:公司|单位|工厂|厂里|医院|学校|银行)(?:上班|工作)|公务员|事业单位|国企|央企|"
+        r"正式员工|正式工|有固定工作|朝九晚五|salaried|full[- ]time (?:job|employee)|work (?:at|for) an? (?:company|firm)|"
+        r"office job|civil servant")),
+    ("home_status", "owner", re.compile(
+        r"自己有房|有(?:一)?套房|有房子?(?!贷)|名下有房|房子是自己的|自己的房子|自有住房|买了房|有房产|全款房|"
+        r"own (?:a |my )?(?:home|house|flat|apartment)|homeowner")),
+    ("home_status", "rent", re.compile(r"租房|租的房|租房子|租的|i rent|renting|rented (?:flat|apartment)")),
+    ("home_status", "parents", re.compile(r"(?:跟|和)(?:父母|爸妈)(?:一起)?住|住(?:在)?(?:父母|爸妈)家|live with (?:my )?parents")),
+    ("has_delinquency", True, re.compile(
+        r"逾期过|有过逾期|逾期了?(?:一|两|几|1|2)次|(?:信用卡|花呗|网贷|贷款).{0,4}逾期|征信(?:上)?有(?:逾期|污点|问题)|"
+        r"有逾期记录|征信(?:不好|花了|有点花|黑了)|黑户|missed (?:a |some )?payments?|late payments?|was late|"
+        r"(?:bad|poor) credit")),
+    ("has_delinquency", False, re.compile(
+        r"(?:没|没有|从没|从未|从来没)(?:有)?(?:过)?逾期|征信(?:良好|很好|没问题|干净|挺好|不错)|"
+        r"no (?:late|missed) payments|never (?:missed|late)|clean credit|good credit")),
+    ("income_in_cash", True, re.compile(r"工资(?:是)?(?:发|给|领)?现金|现金(?:发|结)(?:工资|薪)?|收入(?:都是|是)现金|发现金|"
+                                        r"paid in cash|cash wages|cash income")),
+    ("marital_status", "married", re.compile(r"已婚|结婚了|有老婆|有老公|married")),
+    ("marital_status", "single", re.compile(r"单身|未婚|\bsingle\b")),
+)
+
+# ------------------------------------------------------------------ questions and assessment
+QUESTION_CUE = re.compile(r"吗|么|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
+                          r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|can|could|do|does|is|are|will|"
+                          r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")
+ASSESS_REQUEST = re.compile(
+    r"评估|预审|测一下|测测|审核一下|帮我(?:看看|查查|算算|查一下|看一下)?(?:能不能|能否|可不可以|够不够|能)(?:贷|批|办|过)|"
+    r"看看我(?:能|可以|够)|我(?:这种|这样|这个)?(?:情况)?(?:能|可以|能不能)(?:贷|批|办)(?:下来|到)?(?:吗|多少)?|"
+    r"能批吗|能不能批|批得下来|批不批|额度(?:有)?多少|\bassess|pre-?assess|check (?:if|whether) i|am i eligible|"
+    r"would i qualify|do i qualify|can i (?:get|be) (?:a loan|approved|qualified)|my chances")
+PERSONAL = re.compile(r"我|本人|\bi\b|\bmy\b|\bme\b")
+OWNERSHIP = re.compile(r"我(?:有|的|家)|我这(?:台|辆)|我那(?:台|辆)|自己的车|名下|\bmy car\b|\bi have a\b|\bi own\b")
+AFFIRM = re.compile(r"^\s*(?:嗯+|好+的?|好吧|行+|可以|同意|我同意|没问题|是的?|对+|确认|ok|okay|yes|yep|yeah|sure|"
+                    r"go ahead|agree|i agree|fine|alright|do it|let'?s do it|来吧|开始吧?|评估(?:一下)?吧?|那就评估|"
+                    r"那评估|帮我评估|授权|允许)")
+AFFIRM_ANYWHERE = re.compile(r"同意|可以评估|评估吧|评估一下|go ahead|i agree|agreed|ok(?:ay)?,? go|yes,? please|授权")
+DENY = re.compile(r"不同意|不要|不用|算了|不行|拒绝|先不|暂时不|不想|不愿意|\bno\b|nope|not now|don'?t|do not|rather not")
+CORRECTION = re.compile(r"不对|搞错|说错|写错|打错|改成|改为|换成|改一下|更正|不是.{1,12}是|actually|change (?:it )?to|i meant|"
+                        r"sorry,? (?:it'?s|i meant)|typo")
+SUMMARY_REQUEST = re.compile(r"(?:刚才|之前|目前|到目前为止).{0,6}(?:说|聊|确认|记录)了?(?:什么|哪些|啥)|总结一下|我们聊到哪|"
+                             r"what did we (?:say|agree|discuss)|summari[sz]e", re.I)

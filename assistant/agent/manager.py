@@ -1,0 +1,401 @@
+"""The dialogue manager: applies commands to the state, runs the flows and tools, composes the reply.
+
+Both command generators (offline tracker, LLM) feed it; it alone changes the session and owns every
+number. Flows are data (``assistant.agent.flows``): the manager asks for what a flow still lacks,
+runs its action when it has everything, and re-runs it when a fact it uses changes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from assistant.agent.commands import (
+    AddDebt,
+    AnswerKnowledge,
+    CannotHandle,
+    ChitChat,
+    ClearSlot,
+    Clarify,
+    Consent,
+    CorrectSlot,
+    ExcludeValue,
+    Handoff,
+    SelectOffer,
+    SetSlot,
+    StartFlow,
+    describe,
+)
+from assistant.agent.facts import SLOT_LABELS, describe_slots, slot_value_text
+from assistant.agent.flows import FLOWS, TASK_FLOWS, FlowRun
+from assistant.agent.flows.render import offer_card
+from assistant.agent.flows.service import answer_question
+from assistant.agent.offers import application_from_offer, resolve_offer
+from assistant.agent.prompts import PromptLibrary
+from assistant.agent.slot_schema import SLOT_SPECS, validate_slot
+from assistant.agent.turn import TurnDraft
+from assistant.agent.types import SessionState
+from assistant.domain.money import percent_str, yuan_str
+from assistant.tools.registry import ToolContext
+
+# Facts tied to one particular car or calculation: a new recommendation goal does not inherit them.
+CAR_SPECIFIC = ("vehicle_price", "down_payment", "loan_amount")
+FIELD_NAMES = {
+    "monthly_payment": ("月供", "monthly payment"), "down_payment": ("首付", "down payment"),
+    "loan_amount": ("贷款", "loan"), "total_interest": ("总利息", "total interest"),
+    "vehicle_price": ("车价", "price"), "apr": ("年化利率", "APR"),
+}
+
+
+class DialogueManager:
+    """Commands in, a :class:`TurnDraft` out; the state is updated in place."""
+
+    def __init__(self, services: Any, prompts: PromptLibrary) -> None:
+        self.services = services
+        self.prompts = prompts
+
+    def handle(self, state: SessionState, commands: list[Any], text: str, ctx: ToolContext, *,
+               intent: str, confidence: float = 1.0) -> TurnDraft:
+        """Carry out one turn's commands."""
+        draft = TurnDraft(intent=intent, confidence=confidence, commands=describe(commands))
+        run = FlowRun(state=state, draft=draft, ctx=ctx, text=text, prompts=self.prompts, services=self.services)
+        previous_flow, previous_pending = state.flow, state.pending_slot
+        changed: set[str] = set()
+        clarifications: list[str] = []
+        questions: list[str] = []
+        target: str | None = None
+        selection: SelectOffer | None = None
+        chit: str | None = None
+        for cmd in commands:
+            if isinstance(cmd, SetSlot):
+                self._set(state, cmd.slot, cmd.value, changed, clarifications)
+            elif isinstance(cmd, CorrectSlot):
+                self._correct(state, cmd, changed, clarifications)
+            elif isinstance(cmd, ClearSlot):
+                if state.slots.pop(cmd.slot, None) is not None:
+                    changed.add(cmd.slot)
+            elif isinstance(cmd, ExcludeValue):
+                self._exclude(state, cmd, changed)
+            elif isinstance(cmd, AddDebt):
+                state.debts[cmd.debt_kind] = cmd.monthly_payment
+                self._set(state, "monthly_debt_payments", sum(state.debts.values()), changed, clarifications)
+            elif isinstance(cmd, StartFlow) and cmd.flow in FLOWS:
+                if target is None or FLOWS[cmd.flow].task or not FLOWS[target].task:
+                    target = cmd.flow
+            elif isinstance(cmd, Handoff):
+                target = "human_handoff"
+            elif isinstance(cmd, SelectOffer):
+                selection = cmd
+            elif isinstance(cmd, AnswerKnowledge):
+                questions.extend(cmd.questions)
+            elif isinstance(cmd, Consent):
+                state.awaiting_consent = False
+                if cmd.given:
+                    state.consent = True
+                    target = state.flow if state.flow in ("eligibility_check", "apply") else "eligibility_check"
+                else:
+                    state.flow = None
+                    draft.reply = run.reply("consent_declined")
+                    draft.fixed = True
+                    return draft
+            elif isinstance(cmd, Clarify):
+                clarifications.append(cmd.zh if state.lang == "zh" else cmd.en)
+            elif isinstance(cmd, ChitChat):
+                chit = cmd.act
+            elif isinstance(cmd, CannotHandle):
+                clarifications.append("")
+
+        if chit in ("injection", "summary"):
+            draft.reply = run.reply("injection") if chit == "injection" else run.reply(
+                "summary", facts=describe_slots(state.slots, state.lang), flow_hint=self._hint(state))
+            draft.fixed = chit == "injection"
+            return draft
+        if clarifications:
+            text_parts = [c for c in clarifications if c]
+            draft.reply = "\n".join(text_parts) if text_parts else run.reply("clarify", flow_hint=self._hint(state))
+            draft.confidence = draft.confidence if text_parts else 0.0
+            return draft
+
+        parts: list[str] = []
+        if selection is not None:
+            picked = self._select(run, selection)
+            if picked is None:
+                return draft
+            if target not in ("document_request", "apply", "eligibility_check", "human_handoff"):
+                target = None
+                if not changed:
+                    parts.append(picked)
+
+        flow_name = target
+        if flow_name is None and state.flow and changed:
+            flow = FLOWS.get(state.flow)
+            if flow is not None and (changed & flow.uses or (state.pending_slot in changed)):
+                flow_name = state.flow
+        if flow_name is None and changed and not questions and not parts and chit is None:
+            # Facts about the customer with no task yet: say what was noted and what we can do with it.
+            parts.append(self._noted(state, changed))
+        if flow_name is not None:
+            self._switch_topic(run, flow_name, previous_flow, changed)
+            self._run_flow(run, flow_name, previous_flow)
+            if draft.reply:
+                parts.append(draft.reply)
+        elif chit is not None and not questions:
+            FLOWS[chit].run(run)
+            parts.append(draft.reply)
+        if questions:
+            answers = self._answers(run, questions)
+            parts = [answers, *parts] if flow_name is None or not FLOWS[flow_name].task else [*parts, answers]
+            if intent in ("eligibility_check", "apply") and not state.consent and flow_name is None:
+                state.offered_assessment = True
+                parts.append(run.pick("如需我根据您的具体情况做个预评估（需要您的授权），说“评估一下”即可。",
+                                      "If you'd like a pre-assessment of your own case (with your consent), "
+                                      "just say 'assess me'."))
+        draft.reply = "\n\n".join(p for p in parts if p)
+        if not draft.reply:
+            draft.reply = run.reply("clarify", flow_hint=self._hint(state))
+            draft.confidence = 0.0
+        ran_task = flow_name is not None and FLOWS[flow_name].task
+        if (not ran_task and previous_flow in TASK_FLOWS and previous_pending and state.flow == previous_flow
+                and state.pending_slot and not draft.handoff):
+            # Answer the side question, then come back to what we were doing.
+            resume = run.reply("resume", flow_hint=self._hint(state))
+            draft.reply += "\n\n" + resume + run.reply("ask_slot", slot=state.pending_slot)
+        state.last_intent = intent
+        return draft
+
+    # ------------------------------------------------------------------ state changes
+    def _set(self, state: SessionState, slot: str, value: Any, changed: set[str], problems: list[str]) -> None:
+        if slot == "vehicle_id":
+            state.vehicle_id = str(value)
+            changed.add("brand")
+            return
+        try:
+            clean = validate_slot(slot, value)
+        except ValueError:
+            spec = SLOT_SPECS.get(slot)
+            if spec is not None:
+                problems.append(self._out_of_range(state, slot))
+            return
+        if slot == "brand":
+            known = self.services.catalogue.find_vehicle(state.vehicle_id) if state.vehicle_id else None
+            if known is not None and str(clean).lower() not in (known.brand.lower(), known.brand_en.lower()):
+                state.vehicle_id = None  # a different brand forgets the model named before
+        if slot == "down_payment":
+            state.slots.pop("down_payment_ratio", None)
+        elif slot == "down_payment_ratio":
+            state.slots.pop("down_payment", None)
+        if slot in state.excluded.get(slot, []):
+            state.excluded[slot].remove(clean)
+        if slot in ("energy_type", "body_type", "brand") and clean in state.excluded.get(slot, []):
+            state.excluded[slot].remove(clean)  # asking for it again lifts the exclusion
+        state.slots[slot] = clean
+        changed.add(slot)
+        if slot in state.last_slots:
+            state.last_slots.remove(slot)
+        state.last_slots.append(slot)
+        del state.last_slots[:-12]
+
+    def _correct(self, state: SessionState, cmd: CorrectSlot, changed: set[str], problems: list[str]) -> None:
+        if cmd.delta is None:
+            self._set(state, cmd.slot, cmd.value, changed, problems)
+            return
+        base = self._base_value(state, cmd.slot)
+        label = SLOT_LABELS.get(cmd.slot, (SLOT_SPECS[cmd.slot].zh, SLOT_SPECS[cmd.slot].en)) \
+            if cmd.slot in SLOT_SPECS else (cmd.slot, cmd.slot)
+        if base is None:
+            problems.append(
+                f"您还没有告诉我{label[0]}，所以没法在此基础上调整。请直接告诉我{label[0]}是多少（例如：{label[0]}5万）。"
+                if state.lang == "zh" else
+                f"You haven't told me the {label[1]} yet, so there's nothing to adjust. Please tell me the "
+                f"{label[1]} itself.")
+            return
+        new = base + Decimal(str(cmd.delta))
+        if new < 0 or (cmd.slot == "down_payment_ratio" and new > 1):
+            problems.append(self._out_of_range(state, cmd.slot))
+            return
+        value: Any = float(new) if cmd.slot == "down_payment_ratio" else int(new)
+        self._set(state, cmd.slot, value, changed, problems)
+
+    def _base_value(self, state: SessionState, slot: str) -> Decimal | None:
+        """What a relative edit is relative to: the fact said, or the figure of the offer in focus."""
+        s = state.slots
+        offer = self._focused(state)
+        if slot in s:
+            return Decimal(str(s[slot]))
+        if slot == "down_payment":
+            price = s.get("vehicle_price")
+            if price is not None and "down_payment_ratio" in s:
+                return (Decimal(str(price)) * Decimal(str(s["down_payment_ratio"]))).quantize(Decimal("1"))
+            if price is not None and "loan_amount" in s:
+                return Decimal(str(price)) - Decimal(str(s["loan_amount"]))
+        if slot == "loan_amount" and "vehicle_price" in s:
+            price = Decimal(str(s["vehicle_price"]))
+            if "down_payment" in s:
+                return price - Decimal(str(s["down_payment"]))
+            if "down_payment_ratio" in s:
+                return (price * (1 - Decimal(str(s["down_payment_ratio"])))).quantize(Decimal("1"))
+        if slot == "budget" and "vehicle_price" in s:
+            return Decimal(str(s["vehicle_price"]))
+        if offer is not None:
+            field = {"max_monthly_payment": "monthly_payment", "term_months": "term_months"}.get(slot, slot)
+            if field in offer and field != "down_payment_ratio":
+                return Decimal(str(offer[field]))
+            if slot == "down_payment_ratio":
+                return (Decimal(str(offer["down_payment"])) / Decimal(str(offer["vehicle_price"]))).quantize(
+                    Decimal("0.01"))
+        if slot == "term_months" and state.last_quote:
+            return Decimal(str(state.last_quote.get("term_months")))
+        return None
+
+    @staticmethod
+    def _focused(state: SessionState) -> dict[str, Any] | None:
+        if not state.last_offers:
+            return None
+        index = (state.selected_offer or 1) - 1
+        return state.last_offers[index] if 0 <= index < len(state.last_offers) else state.last_offers[0]
+
+    @staticmethod
+    def _exclude(state: SessionState, cmd: ExcludeValue, changed: set[str]) -> None:
+        values = state.excluded.setdefault(cmd.slot, [])
+        if cmd.value not in values:
+            values.append(cmd.value)
+        current = state.slots.get(cmd.slot)
+        if current is not None and (str(current).lower() == cmd.value.lower() or (
+                cmd.slot == "energy_type" and current == "nev" and cmd.value in ("phev", "bev"))):
+            state.slots.pop(cmd.slot)
+            if current == "nev" and cmd.value in ("phev", "bev"):
+                # "新能源，但不要插混" leaves the other new-energy kind
+                state.slots[cmd.slot] = "bev" if cmd.value == "phev" else "phev"
+        changed.add(cmd.slot)
+
+    def _out_of_range(self, state: SessionState, slot: str) -> str:
+        spec = SLOT_SPECS.get(slot)
+        zh, en = (spec.zh, spec.en) if spec else (slot, slot)
+        return (f"{zh}这个数字看起来不太对（超出了合理范围），请再确认一下。" if state.lang == "zh"
+                else f"That {en} doesn't look right (outside any plausible range); could you check it?")
+
+    # ------------------------------------------------------------------ references
+    def _select(self, run: FlowRun, ref: SelectOffer) -> str | None:
+        """Put the offer referred to in focus and say it; a clarifying question when it names nothing shown."""
+        state = run.state
+        offers = state.last_offers
+        rank = resolve_offer(offers, rank=ref.rank, cheapest=ref.cheapest, priciest=ref.priciest, brand=ref.brand,
+                             current=state.selected_offer if ref.current else None)
+        if rank is None:
+            listing = "；".join(f"{i}. {c['vehicle_name']}（月供{c['monthly_payment']}元，年化{c['apr']}）"
+                               for i, c in enumerate((offer_card(o, "zh") for o in offers), start=1))
+            listing_en = "; ".join(f"{i}. {c['vehicle_name']} ({c['monthly_payment']} yuan a month, APR {c['apr']})"
+                                   for i, c in enumerate((offer_card(o, "en") for o in offers), start=1))
+            what = f"第{ref.rank}个" if ref.rank else (ref.brand or "")
+            run.draft.reply = run.pick(
+                f"刚才一共列出了{len(offers)}个方案，没有{what}方案：{listing}。您指的是哪一个？",
+                f"I showed {len(offers)} plans, none matching that: {listing_en}. Which one do you mean?")
+            return None
+        offer = offers[rank - 1]
+        state.selected_offer = rank
+        state.application = application_from_offer(offer)
+        run.draft.offers = [offer]
+        card = offer_card(offer, run.lang)
+        asked = ""
+        if ref.ask and ref.ask in FIELD_NAMES:
+            value = card.get(ref.ask, "")
+            name = FIELD_NAMES[ref.ask][0 if run.lang == "zh" else 1]
+            asked = run.pick(f"方案{rank}的{name}是{value}{'' if ref.ask == 'apr' else '元'}。",
+                             f"Plan {rank}'s {name} is {value}{'' if ref.ask == 'apr' else ' yuan'}. ")
+        detail = run.pick(
+            f"{asked}方案{rank}：{card['vehicle_name']}（{card['product_name']}），车价{card['vehicle_price']}元，"
+            f"首付{card['down_payment']}元，贷款{card['loan_amount']}元分{card['term_months']}期，"
+            f"月供{card['monthly_payment']}元，年化利率（APR）{card['apr']}，总利息{card['total_interest']}元。"
+            "需要的话我可以按这个方案为您生成合同和还款计划表。以上为试算，不代表审批结果。",
+            f"{asked}Plan {rank}: {card['vehicle_name']} ({card['product_name']}), price {card['vehicle_price']} "
+            f"yuan, down payment {card['down_payment']} yuan, loan {card['loan_amount']} yuan over "
+            f"{card['term_months']} months, {card['monthly_payment']} yuan a month, APR {card['apr']}, total "
+            f"interest {card['total_interest']} yuan. I can prepare the contract and schedule for this plan. "
+            "This is an estimate, not an approval.")
+        return detail
+
+    # ------------------------------------------------------------------ flows
+    def _switch_topic(self, run: FlowRun, flow_name: str, previous_flow: str | None, changed: set[str]) -> None:
+        """A new recommendation goal keeps preferences, term, income and debts, and drops figures tied to
+        an earlier car or calculation (saying so), so an old 车价25万 does not block a 10万 budget."""
+        state = run.state
+        if flow_name != "car_recommendation":
+            return
+        new_goal = previous_flow not in (None, "car_recommendation") or "budget" in changed
+        if not new_goal:
+            return
+        dropped = [slot for slot in CAR_SPECIFIC if slot in state.slots and slot not in changed]
+        if not dropped:
+            return
+        described = "、".join(f"{SLOT_LABELS[s][0]}{slot_value_text(s, state.slots[s], 'zh')}" for s in dropped)
+        described_en = ", ".join(f"{SLOT_LABELS[s][1]} {slot_value_text(s, state.slots[s], 'en')}" for s in dropped)
+        for slot in dropped:
+            state.slots.pop(slot)
+        if "down_payment" in dropped and "down_payment_ratio" not in state.slots:
+            pass  # the matcher's default down payment applies (listed in the assumptions)
+        run.notes.append(run.pick(f"之前试算用的{described}不再作为这次推荐的条件",
+                                  f"the earlier {described_en} no longer limit this search"))
+
+    def _run_flow(self, run: FlowRun, name: str, previous_flow: str | None) -> None:
+        state = run.state
+        flow = FLOWS[name]
+        if flow.task:
+            if name != previous_flow:
+                state.pending_slot = None
+            state.flow = name
+        if flow.consent and not state.consent:
+            state.awaiting_consent = True
+            run.draft.reply = run.reply("eligibility_consent")
+            run.draft.fixed = True
+            return
+        missing = flow.next_missing(state)
+        if missing is not None:
+            run.ask(missing.slot)
+            return
+        flow.run(run)
+
+    def _answers(self, run: FlowRun, questions: list[str]) -> str:
+        """Each question answered from the knowledge base (in the customer's language), with its sources."""
+        out: list[str] = []
+        seen: set[str] = set()
+        for question in dict.fromkeys(questions):
+            answer, citations = answer_question(run, question)
+            if not answer:
+                out.append(run.pick(f"关于“{question}”，我在现有资料里没有找到确切答案，可以为您转人工确认。",
+                                    f"On \"{question}\" I found nothing definite in our documents; a colleague "
+                                    "can confirm it for you."))
+                continue
+            if answer in seen:
+                continue
+            seen.add(answer)
+            for c in citations:
+                if all(c.doc_id != x.doc_id for x in run.draft.citations):
+                    run.draft.citations.append(c)
+            sources = "、".join(dict.fromkeys(c.title for c in citations))
+            out.append(run.reply("policy_answer", answer=answer, sources=sources))
+        run.draft.phrase = True
+        return "\n\n".join(out)
+
+    def _noted(self, state: SessionState, changed: set[str]) -> str:
+        facts = describe_slots({k: state.slots[k] for k in changed if k in state.slots}, state.lang)
+        if state.lang == "zh":
+            return (f"好的，已记下：{facts}。" if facts else "好的，已记下。") + \
+                "需要的话我可以据此为您推荐车型和分期方案、计算月供，或做贷款预评估。"
+        return (f"Noted: {facts}. " if facts else "Noted. ") + \
+            "I can recommend cars and finance plans, work out a payment, or run a pre-assessment with this."
+
+    def _hint(self, state: SessionState) -> str:
+        flow = FLOWS.get(state.flow or "")
+        if flow is None:
+            return ""
+        return flow.hint[0] if state.lang == "zh" else flow.hint[1]
+
+
+def money_text(value: Any, lang: str) -> str:
+    """A yuan amount as the replies write it."""
+    return f"{yuan_str(Decimal(str(value)))}{'元' if lang == 'zh' else ' yuan'}"
+
+
+def rate_text(value: Any) -> str:
+    """A rate as the replies write it."""
+    return percent_str(Decimal(str(value)))

@@ -1,0 +1,536 @@
+"""The offline command generator: the NLU plus a dialogue-state tracker that reads a message in context.
+
+The NLU says what a message is about and which contract slots it states. The tracker adds what only
+the conversation can settle: which shown offer "第三个" or "那台丰田的" means, what "首付再少付一万" is
+relative to, a monthly-payment cap, a price range, existing debts, the applicant's own facts, a value
+ruled out, several questions in one message, and natural consent. Its output is a list of commands
+(``assistant.agent.commands``); it never changes the state itself.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from assistant.agent import cues
+from assistant.agent.commands import (
+    AddDebt,
+    AnswerKnowledge,
+    ChitChat,
+    Clarify,
+    Consent,
+    CorrectSlot,
+    ExcludeValue,
+    Handoff,
+    SelectOffer,
+    SetSlot,
+    StartFlow,
+)
+from assistant.agent.flows import FLOWS, TASK_FLOWS
+from assistant.agent.flows.collateral import VEHICLE_MODEL
+from assistant.agent.guard import is_injection
+from assistant.agent.types import SessionState
+from assistant.nlu.numbers import find_quantities, to_number
+from assistant.nlu.slots import extract_slots, prepare
+
+SHORT_ANSWER_CHARS = 16
+WEAK_CONFIDENCE = 0.55
+# Intents whose "能…吗" form is usually a rule question rather than a request to be assessed.
+RULE_PRONE = frozenset({"eligibility_check", "apply", "collateral_loan"})
+CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+class OfflineCommandGenerator:
+    """Message + state → commands, with no model server."""
+
+    def __init__(self, nlu: Any, catalogue: Any) -> None:
+        self.nlu = nlu
+        self.catalogue = catalogue
+
+    # ------------------------------------------------------------------ entry point
+    def generate(self, state: SessionState, message: str) -> tuple[list[Any], str, float]:
+        """The commands for one message, the intent reported for the turn, and its confidence."""
+        text = message.strip()
+        if is_injection(text):
+            return [ChitChat(act="injection")], "out_of_scope", 1.0
+        if cues.SUMMARY_REQUEST.search(text):
+            return [ChitChat(act="summary")], state.last_intent or "greeting", 1.0
+        if not re.search(r"[\w\u4e00-\u9fff]", text):
+            return [Clarify(zh="", en="")], state.last_intent or "out_of_scope", 0.0
+        norm = prepare(text)
+        consent = self._consent(state, norm)
+        if consent is not None:
+            return [consent], state.flow or "eligibility_check", 1.0
+
+        commands: list[Any] = []
+        spans: list[tuple[int, int]] = []
+        self._caps(norm, commands, spans)
+        self._debts(norm, commands, spans)
+        self._ranges(norm, commands, spans)
+        self._relative(state, norm, commands, spans)
+        reference = self._reference(state, norm, commands, spans)
+        masked = _mask(norm, spans)
+
+        prediction = self.nlu.classifier.predict(norm)
+        intent, confidence = prediction.intent, float(prediction.confidence)
+        expected = "vehicle_price" if state.pending_slot == VEHICLE_MODEL else state.pending_slot
+        slots = extract_slots(masked, intent=intent, expected_slot=expected if expected in _nlu_slots() else None)
+        if state.pending_slot == VEHICLE_MODEL and "vehicle_price" not in slots and "budget" in slots:
+            slots["vehicle_price"] = slots.pop("budget")  # "当时15万买的" answers the price question
+        for cmd in commands:
+            if isinstance(cmd, SetSlot | CorrectSlot):
+                slots.pop(cmd.slot, None)
+        named_car = self._named_vehicle(state, intent, text, slots)
+        self._negations(norm, commands, slots)
+        self._profile(norm, commands)
+        correcting = bool(cues.CORRECTION.search(norm))
+        slots = self._retarget_correction(state, slots, correcting)
+        for name, value in slots.items():
+            commands.append(CorrectSlot(slot=name, value=value) if correcting and name in state.slots
+                            else SetSlot(slot=name, value=value))
+        if named_car is not None:
+            commands.append(SetSlot(slot="vehicle_id", value=named_car))
+
+        intent = self._resolve_intent(state, intent, confidence, slots, commands, norm, named_car is not None)
+        if intent != prediction.intent:
+            confidence = 1.0
+        self._intent_commands(state, intent, norm, text, commands, reference)
+        return commands, intent, confidence
+
+    # ------------------------------------------------------------------ consent
+    @staticmethod
+    def _consent(state: SessionState, norm: str) -> Consent | None:
+        if not state.awaiting_consent:
+            return None
+        short = len(norm) <= 24
+        if cues.DENY.search(norm) and not cues.AFFIRM_ANYWHERE.search(norm) and short:
+            return Consent(given=False)
+        if (short and cues.AFFIRM.match(norm)) or cues.AFFIRM_ANYWHERE.search(norm):
+            if not cues.DENY.search(re.sub(r"不同意.*", "", norm)) or cues.AFFIRM_ANYWHERE.search(norm):
+                return Consent(given=True)
+        return None
+
+    # ------------------------------------------------------------------ constraints and debts
+    def _caps(self, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """A monthly-payment cap: a payment cue, then a limit word and an amount (or amount + limit word)."""
+        for cue in cues.PAYMENT_CUE.finditer(norm):
+            window_end = min(len(norm), cue.end() + cues.CAP_NEAR)
+            for q in find_quantities(norm[cue.end():window_end]):
+                if q.kind not in ("money", "number"):
+                    continue
+                start, end = cue.end() + q.start, cue.end() + q.end
+                between = norm[cue.end():start]
+                after = norm[end:end + 8]
+                before_cue = norm[max(0, cue.start() - 12):cue.start()]
+                limit = bool(cues.LIMIT_BEFORE.search(between) or cues.LIMIT_AFTER.match(after)
+                             or cues.LIMIT_BEFORE.search(before_cue))
+                if not limit or _is_debt_context(norm, cue.start(), end):
+                    continue
+                value = _money_value(q)
+                if value is None or not 100 <= value <= 1_000_000:
+                    continue
+                commands.append(SetSlot(slot="max_monthly_payment", value=int(value)))
+                spans.append((cue.start(), end))
+                return
+        # "3k a month max", "under 3000 per month": the amount before the cue
+        for q in find_quantities(norm):
+            if q.kind not in ("money", "number"):
+                continue
+            tail = norm[q.end:q.end + 14]
+            head = norm[max(0, q.start - 16):q.start]
+            if re.match(r"\s?(?:元|块|yuan|rmb)?\s?(?:a month|per month|/month|monthly|每月|一个月|每个月)", tail) and (
+                    cues.LIMIT_BEFORE.search(head) or cues.LIMIT_AFTER.search(tail)):
+                if _is_debt_context(norm, q.start, q.end + 14):
+                    continue
+                value = _money_value(q)
+                if value is not None and 100 <= value <= 1_000_000:
+                    commands.append(SetSlot(slot="max_monthly_payment", value=int(value)))
+                    spans.append((max(0, q.start - 16), q.end + 14))
+                    return
+
+    def _debts(self, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """Existing monthly repayments by kind ("每月还房贷5千", "I already pay 3k a month on a car loan")."""
+        if cues.NO_DEBT.search(norm):
+            commands.append(SetSlot(slot="monthly_debt_payments", value=0))
+            return
+        for kind, pattern in cues.DEBT_KINDS:
+            for m in pattern.finditer(norm):
+                if any(s <= m.start() < e for s, e in spans):
+                    continue
+                lo, hi = max(0, m.start() - 24), min(len(norm), m.end() + 16)
+                clause = _clause(norm, m.start(), m.end())
+                if cues.DEBT_PAID_OFF.search(clause):
+                    commands.append(AddDebt(debt_kind=kind, monthly_payment=0))
+                    spans.append((m.start(), m.end()))
+                    break
+                if cues.DEBT_FUTURE.search(clause) or not cues.DEBT_EXISTING.search(norm[lo:hi]):
+                    continue
+                amount = _nearest_money(norm, m.start(), m.end(), lo, hi)
+                if amount is None:
+                    continue
+                value, start, end = amount
+                if not 100 <= value <= 1_000_000:
+                    continue
+                commands.append(AddDebt(debt_kind=kind, monthly_payment=int(value)))
+                spans.append((min(start, m.start()), max(end, m.end())))
+                if kind == "mortgage":
+                    commands.append(SetSlot(slot="home_status", value="owner"))
+                break
+
+    def _ranges(self, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """Price ranges: 十七八万 → 170000–180000, 15到20万 → 150000–200000 (budget is the upper end)."""
+        m = cues.RANGE_TENS.search(norm)
+        if m:
+            tens = CN_DIGITS.get(m.group("tens")[0], 1) if len(m.group("tens")) > 1 else 1
+            lo = tens * 10 + CN_DIGITS[m.group("a")]
+            hi = tens * 10 + CN_DIGITS[m.group("b")]
+        else:
+            m = cues.RANGE_ADJ.search(norm)
+            if m and CN_DIGITS[m.group("b")] == CN_DIGITS[m.group("a")] + 1:
+                lo, hi = CN_DIGITS[m.group("a")], CN_DIGITS[m.group("b")]
+            else:
+                m = cues.RANGE_SPAN.search(norm)
+                if not m:
+                    return
+                lo, hi = float(m.group("lo")), float(m.group("hi"))
+        unit = 10_000 if m.group("unit") in ("万", "w") else 1_000
+        low, high = int(lo * unit), int(hi * unit)
+        if not 0 < low < high:
+            return
+        context = norm[max(0, m.start() - 8):m.start()]
+        slot = "vehicle_price" if re.search(r"车价|落地", context) else "budget"
+        commands.append(SetSlot(slot=slot, value=high))
+        if slot == "budget":
+            commands.append(SetSlot(slot="budget_min", value=low))
+        spans.append((m.start(), m.end()))
+
+    # ------------------------------------------------------------------ relative edits
+    def _relative(self, state: SessionState, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        for m in cues.REL_EDIT.finditer(norm):
+            if any(s <= m.start() < e for s, e in spans):
+                continue
+            num = m.group("num")
+            if cues.ABSOLUTE_TO.search(norm[m.start("dir"):m.start("num")]):
+                continue  # 首付提高到5万: an absolute value, read by the NLU
+            sign = 1 if cues.REL_MORE.fullmatch(m.group("dir").strip()) or m.group("dir").strip() in (
+                "再多", "多", "再加", "加", "提高", "增加", "往上", "raise", "increase", "more", "bump", "bump up") else -1
+            slot = _rel_slot(m.group("slot") or "", norm, m.start(), state)
+            if cues.REL_TERM_UNIT.search(num) and not re.search(r"万|千|k|w|元|块", num):
+                slot = "term_months"
+            if re.search(r"成", num):
+                slot = "down_payment_ratio"
+            delta = _delta(num, slot)
+            if slot is None or delta is None:
+                continue
+            commands.append(CorrectSlot(slot=slot, delta=float(sign * delta)))
+            spans.append((m.start(), m.end()))
+            return
+
+    # ------------------------------------------------------------------ references to what was shown
+    def _reference(self, state: SessionState, norm: str, commands: list[Any],
+                   spans: list[tuple[int, int]]) -> SelectOffer | None:
+        offers = state.last_offers
+        ask = next((name for name, pattern in cues.ASK_FIELD if pattern.search(norm)), None)
+        ref: SelectOffer | None = None
+        span: tuple[int, int] | None = None
+        for m in cues.ORDINAL.finditer(norm):
+            rest = norm[m.end("n"):m.end("n") + 3]
+            if re.match(r"\s?(?:期|年|天|次|季度)", rest) or (re.match(r"\s?个月(?!供)", rest) and m.group("after") != "月供"):
+                continue  # 第3期 / 第三个月: a schedule row, not an offer
+            rank = _small_int(m.group("n"))
+            if rank is None or rank > 20:
+                continue
+            if m.group("after") == "月供":
+                ask = "monthly_payment"
+            ref, span = SelectOffer(rank=rank, ask=ask), (m.start(), m.end())
+            break
+        if ref is None:
+            m2 = cues.ORDINAL_ALT.search(norm)
+            if m2:
+                rank = _small_int(next(g for g in m2.groups() if g))
+                if rank is not None:
+                    ref, span = SelectOffer(rank=rank, ask=ask), (m2.start(), m2.end())
+        if ref is None:
+            m3 = cues.EN_ORDINAL.search(norm)
+            if m3:
+                n = cues.EN_ORDINALS[m3.group("w")]
+                rank = len(offers) if n == -1 else n
+                ref, span = SelectOffer(rank=max(rank, 1), ask=ask), (m3.start(), m3.end())
+        if ref is None and (m4 := cues.CHEAPEST.search(norm)) and offers:
+            ref, span = SelectOffer(cheapest=True, ask=ask), (m4.start(), m4.end())
+        if ref is None and (m5 := cues.PRICIEST.search(norm)) and offers:
+            ref, span = SelectOffer(priciest=True, ask=ask), (m5.start(), m5.end())
+        if ref is None and offers:
+            brand = self._shown_brand(norm, offers)
+            if brand is not None and cues.POINTING.search(norm):
+                ref, span = SelectOffer(brand=brand, ask=ask), (0, 0)
+        if ref is None and (m6 := cues.CURRENT.search(norm)) and offers:
+            ref, span = SelectOffer(current=True, ask=ask), (m6.start(), m6.end())
+        if ref is None:
+            return None
+        if not offers and (ref.rank is not None or ref.current):
+            commands.append(Clarify(zh="我还没有为您列出具体方案，所以不知道您指的是哪一个。告诉我预算或车价，我先帮您匹配几个方案。",
+                                    en="I haven't shown you any plans yet, so I can't tell which one you mean. "
+                                       "Tell me your budget or the car's price and I'll match some first."))
+            return None
+        commands.append(ref)
+        if span and span != (0, 0):
+            spans.append(span)
+        return ref
+
+    def _shown_brand(self, norm: str, offers: list[dict[str, Any]]) -> str | None:
+        for offer in offers:
+            vehicle = offer.get("vehicle", {})
+            for name in (vehicle.get("brand"), vehicle.get("brand_en"), vehicle.get("series")):
+                if name and len(str(name)) >= 2 and str(name).lower() in norm:
+                    return str(name)
+        return None
+
+    # ------------------------------------------------------------------ facts the NLU leaves out
+    def _negations(self, norm: str, commands: list[Any], slots: dict[str, Any]) -> None:
+        """'不要插混的了' rules a value out (and drops it if it was the preference)."""
+        from assistant.nlu.slots import _enum_patterns
+
+        for slot in ("energy_type", "body_type"):
+            for value, pattern in _enum_patterns().get(slot, []):
+                for m in pattern.finditer(norm):
+                    if cues.NEGATION.search(norm[max(0, m.start() - 8):m.start()]):
+                        commands.append(ExcludeValue(slot=slot, value=value))
+                        if slots.get(slot) == value:
+                            slots.pop(slot)
+        for brand in self.catalogue.brand_names():
+            key = brand.lower()
+            idx = norm.find(key)
+            if idx >= 0 and len(key) >= 2 and cues.NEGATION.search(norm[max(0, idx - 8):idx]):
+                commands.append(ExcludeValue(slot="brand", value=brand))
+                if str(slots.get("brand", "")).lower() == key:
+                    slots.pop("brand")
+
+    @staticmethod
+    def _profile(norm: str, commands: list[Any]) -> None:
+        seen: set[str] = set()
+        for slot, value, pattern in cues.PROFILE_CUES:
+            if slot in seen:
+                continue
+            if pattern.search(norm):
+                commands.append(SetSlot(slot=slot, value=value))
+                seen.add(slot)
+
+    def _named_vehicle(self, state: SessionState, intent: str, text: str, slots: dict[str, Any]) -> str | None:
+        """The catalogue car named while a car is being valued (the valuation needs the model, not the brand)."""
+        if state.flow != "collateral_loan" and intent != "collateral_loan":
+            return None
+        vehicle = self.catalogue.vehicle_in_text(text)
+        if vehicle is None:
+            return None
+        slots.setdefault("brand", vehicle.brand if state.lang == "zh" else vehicle.brand_en)
+        return str(vehicle.id)
+
+    @staticmethod
+    def _retarget_correction(state: SessionState, slots: dict[str, Any], correcting: bool) -> dict[str, Any]:
+        """'说错了，是22万': a bare corrected amount corrects the money fact said last, not a new budget."""
+        if not correcting or len(slots) != 1:
+            return slots
+        (name, value), = slots.items()
+        money = ("budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income")
+        if name in money and name not in state.slots and state.last_slots:
+            recent = next((s for s in reversed(state.last_slots) if s in money and s in state.slots), None)
+            if recent is not None:
+                return {recent: value}
+        return slots
+
+    # ------------------------------------------------------------------ intent → commands
+    def _resolve_intent(self, state: SessionState, intent: str, confidence: float, slots: dict[str, Any],
+                        commands: list[Any], norm: str, named_car: bool) -> str:
+        """Keep the active flow when the message only answers its question, edits a fact or picks an offer."""
+        active = state.flow
+        edits = [c for c in commands if isinstance(c, SetSlot | CorrectSlot | AddDebt | ExcludeValue)]
+        if active and state.pending_slot == VEHICLE_MODEL and (named_car or "vehicle_price" in slots):
+            return active
+        if active and state.pending_slot and state.pending_slot in slots:
+            return active
+        if any(isinstance(c, SelectOffer) for c in commands) and intent not in ("document_request", "apply",
+                                                                               "human_handoff", "complaint"):
+            return state.last_intent if state.last_intent in TASK_FLOWS else (active or "car_recommendation")
+        if active and (slots or edits):
+            flow = FLOWS.get(active)
+            uses = flow.uses if flow else frozenset()
+            changed = set(slots) | {c.slot for c in edits if hasattr(c, "slot")}
+            if any(isinstance(c, AddDebt) for c in edits):
+                changed.add("monthly_debt_payments")
+            correcting = bool(cues.CORRECTION.search(norm)) or any(isinstance(c, CorrectSlot) for c in edits)
+            weak = confidence < WEAK_CONFIDENCE or intent in {"out_of_scope", "greeting"}
+            short = changed <= uses and len(norm) <= SHORT_ANSWER_CHARS and intent in TASK_FLOWS
+            profile_only = changed and changed <= (uses | _PROFILE_SLOTS) and intent not in TASK_FLOWS and \
+                not cues.QUESTION_CUE.search(norm)
+            if correcting or weak or short or profile_only:
+                return active
+        if active and intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and state.pending_slot:
+            return active
+        return intent
+
+    def _intent_commands(self, state: SessionState, intent: str, norm: str, text: str, commands: list[Any],
+                         reference: SelectOffer | None) -> None:
+        if intent in ("greeting", "goodbye", "out_of_scope"):
+            if not commands:
+                commands.append(ChitChat(act=intent))  # type: ignore[arg-type]
+            elif intent == "goodbye":
+                commands.append(ChitChat(act="goodbye"))
+            return
+        if intent == "human_handoff":
+            commands.append(Handoff())
+            return
+        questions = self._questions(text, norm)
+        if intent == "policy_question":
+            commands.append(AnswerKnowledge(questions=questions or [text]))
+            if cues.ASSESS_REQUEST.search(norm):
+                commands.append(StartFlow(flow="eligibility_check"))
+            return
+        if intent in RULE_PRONE and self._rule_question(state, intent, norm):
+            commands.append(AnswerKnowledge(questions=questions or [text]))
+            if intent == "collateral_loan" and cues.OWNERSHIP.search(norm):
+                commands.append(StartFlow(flow=intent))
+            return
+        if intent in FLOWS:
+            if reference is not None and intent == state.flow and intent != "document_request":
+                return  # a pick or a question about a shown offer, answered by the manager
+            commands.append(StartFlow(flow=intent))
+            extra = [q for q in questions if self._is_policy_clause(q)] if len(questions) > 1 else []
+            if extra:
+                commands.append(AnswerKnowledge(questions=extra))
+
+    def _rule_question(self, state: SessionState, intent: str, norm: str) -> bool:
+        """'十年的老车能做抵押吗', '二手车最长能分几年': a rule, not a request to be assessed."""
+        if cues.ASSESS_REQUEST.search(norm) or not cues.QUESTION_CUE.search(norm):
+            return False
+        if state.flow == intent and state.pending_slot:
+            return False
+        if intent == "collateral_loan":
+            return not re.search(r"想|要|打算|帮我|i want|i'd like|need", norm) or bool(
+                re.search(r"能不能做|能做|可以做|能抵押|可以抵押|can (?:an?|my) .* be|is it possible", norm))
+        personal_facts = re.search(r"月薪|收入|工资|年薪|我\d+岁|income|salary|earn", norm)
+        return not personal_facts
+
+    def _questions(self, text: str, norm: str) -> list[str]:
+        """The question clauses of a message (a customer often asks two things at once)."""
+        parts = [p.strip() for p in re.split(r"(?<=[？?])|[。！!；;\n]|(?<=吗)[，,]|(?<=呢)[，,]", text) if p and p.strip()]
+        questions = [p for p in parts if len(p) >= 3 and cues.QUESTION_CUE.search(prepare(p))]
+        return questions[:4]
+
+    def _is_policy_clause(self, clause: str) -> bool:
+        prediction = self.nlu.classifier.predict(prepare(clause))
+        return prediction.intent in ("policy_question", "product_inquiry") and prediction.confidence >= 0.5
+
+
+_PROFILE_SLOTS = frozenset({"employment_type", "home_status", "has_delinquency", "income_in_cash", "marital_status",
+                            "monthly_debt_payments", "monthly_income", "age"})
+
+
+def _nlu_slots() -> frozenset[str]:
+    from assistant.nlu.slots import SLOT_NAMES
+
+    return frozenset(SLOT_NAMES)
+
+
+def _mask(norm: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the spans the tracker read replaced by commas (same length), so the NLU does not
+    read a cap or a debt as a budget or a loan."""
+    chars = list(norm)
+    for start, end in spans:
+        for i in range(max(0, start), min(len(chars), end)):
+            chars[i] = "，"
+    return "".join(chars)
+
+
+def _money_value(q: Any) -> Decimal | None:
+    if q.kind == "money":
+        return Decimal(q.value)
+    if q.kind == "number":
+        value = Decimal(q.value)
+        return value if value >= 100 else value * 10_000 if value < 10 else value * 1000 if value < 100 else None
+    return None
+
+
+def _is_debt_context(norm: str, start: int, end: int) -> bool:
+    clause = _clause(norm, start, end)
+    return any(p.search(clause) for k, p in cues.DEBT_KINDS if k != "other") and not re.search(
+        r"月供(?:不|别|控制|最多|压)", clause)
+
+
+def _clause(norm: str, start: int, end: int) -> str:
+    lo = max((norm.rfind(ch, 0, start) for ch in "，。,;；!?！？"), default=-1) + 1
+    his = [i for i in (norm.find(ch, end) for ch in "，。,;；!?！？") if i >= 0]
+    return norm[lo:min(his) if his else len(norm)]
+
+
+def _nearest_money(norm: str, start: int, end: int, lo: int, hi: int) -> tuple[Decimal, int, int] | None:
+    best: tuple[int, Decimal, int, int] | None = None
+    clause_lo = max((norm.rfind(ch, 0, start) for ch in "。;；!?！？"), default=-1) + 1
+    for q in find_quantities(norm[lo:hi]):
+        if q.kind not in ("money", "number"):
+            continue
+        qs, qe = lo + q.start, lo + q.end
+        if qs < clause_lo:
+            continue
+        value = _money_value(q)
+        if value is None:
+            continue
+        distance = qs - end if qs >= end else start - qe
+        if best is None or distance < best[0]:
+            best = (distance, value, qs, qe)
+    return None if best is None else (best[1], best[2], best[3])
+
+
+def _small_int(token: str) -> int | None:
+    if token.isdigit():
+        return int(token)
+    if token in CN_DIGITS:
+        return CN_DIGITS[token]
+    value = to_number(token)
+    return int(value) if value is not None else None
+
+
+def _rel_slot(word: str, norm: str, pos: int, state: SessionState) -> str | None:
+    """Which fact a relative edit changes: the one it names, else the one it most likely means."""
+    for slot, pattern in cues.REL_SLOT:
+        if word and pattern.search(word):
+            return slot
+    context = norm[max(0, pos - 6):pos + 12]
+    for slot, pattern in cues.REL_SLOT:
+        if pattern.search(context):
+            return slot
+    if re.search(r"付|交", norm[pos:pos + 8]):
+        return "down_payment"
+    if re.search(r"贷|借", norm[pos:pos + 8]):
+        return "loan_amount"
+    recent = next((s for s in reversed(state.last_slots) if s in ("down_payment", "loan_amount", "budget",
+                                                                   "vehicle_price")), None)
+    return recent
+
+
+def _delta(token: str, slot: str | None) -> Decimal | None:
+    """The size of a relative edit in the slot's unit (yuan, months, or a ratio)."""
+    token = token.strip()
+    if slot == "term_months":
+        m = re.match(r"(\d+|[一二两三四五六七八九十半]+)\s?(年|期|个月|years?|months?)", token)
+        if not m:
+            return None
+        n = Decimal(m.group(1)) if m.group(1).isdigit() else (Decimal("0.5") if m.group(1) == "半"
+                                                              else Decimal(_small_int(m.group(1)) or 0))
+        return n * 12 if m.group(2) in ("年", "year", "years") else n
+    if slot == "down_payment_ratio":
+        m = re.match(r"(\d+|[一二两三四五六七八九])\s?成", token)
+        if not m:
+            return None
+        n = Decimal(m.group(1)) if m.group(1).isdigit() else Decimal(_small_int(m.group(1)) or 0)
+        return n / 10
+    qs = [q for q in find_quantities(token) if q.kind in ("money", "number")]
+    if not qs:
+        return None
+    value = _money_value(qs[0]) if qs[0].kind == "money" else Decimal(qs[0].value)
+    if value is None:
+        return None
+    if qs[0].kind == "number" and slot != "max_monthly_payment" and value < 100:
+        value *= 10_000  # 少付1 → 一万 (amounts of a car loan are said in 万)
+    return value
