@@ -17,6 +17,9 @@ LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|
                           r"保持在|最多|最高|顶多|小于|低于|不到|以内的|在|under|below|max(?:imum)?|at most|"
                           r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under")
 LIMIT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|左右|上下|max|or less|tops|at most|or under)")
+REPAYMENT_CUE = re.compile(r"月供|还款|还|月付|payment")
+INCOME_CUE = re.compile(r"到手|收入|工资|月入|月薪|挣|赚|薪水|salary|income|earn|make|take home")
+STRICT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|max|or less|tops|at most|or under)")
 # a payment cue, then (within a few characters) a limit word and an amount, or an amount and a limit word
 CAP_NEAR = 14
 
@@ -31,7 +34,8 @@ DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 DEBT_EXISTING = re.compile(r"每月还|每个月还|月还|还着|在还|还有|已经|目前|现在|每月|每个月|月供|一个月|"
                            r"already|currently|pay(?:ing)?|existing|have|got")
 DEBT_FUTURE = re.compile(r"想贷|要贷|打算贷|准备贷|申请|贷多少|能贷|借多少|want to borrow|looking to borrow")
-DEBT_PAID_OFF = re.compile(r"还清|还完|结清|不用还了|没了|paid off|cleared|finished paying")
+# "还没还完" is a debt still running, not one paid off.
+DEBT_PAID_OFF = re.compile(r"(?<![没未])(?:还清|还完|结清)(?!了?吗)|不用还了|paid off|cleared|finished paying")
 NO_DEBT = re.compile(r"没有(?:其他|别的|任何)?(?:贷款|负债|欠款|房贷|车贷)|无(?:负债|贷款)|没负债|没贷款|零负债|"
                      r"no (?:other )?(?:debts?|loans?)|debt[- ]free")
 
@@ -50,8 +54,8 @@ REL_EDIT = re.compile(
     r"(?P<slot>首付|首期|贷款|预算|车价|月供|期限|down ?payment|deposit|loan|budget|price|monthly(?: payment)?|term)?"
     r"[^，。,.!?！？\d]{0,4}?(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
     r"\bmore\b|\bless\b|raise|increase|reduce|\bcut\b|lower|bump(?: up)?|\bdrop\b)"
-    r"\s?(?:付|贷|交|借|点|了|个|一点)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
-    r"[一二两三四五六七八九十半]+\s?(?:万|千|元|块|成|年|期|个月)|\d+\s?(?:成|年|期|个月|years?|months?))"
+    r"\s?(?:付|贷|交|借|点|了|个|一点|压|降)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
+    r"[一二两三四五六七八九十半]+\s?(?:万|千|元|块|成|年|期|个月)|[一二两三四五六七八九]百(?:块|元)?|\d+\s?(?:成|年|期|个月|years?|months?))"
 )
 REL_TERM_UNIT = re.compile(r"年|期|个月|years?|months?")
 ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
@@ -69,14 +73,16 @@ ORDINAL_ALT = re.compile(r"方案\s?(?P<n>[一二三四五六七八九十\d]{1,2
 EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
                "fifth": 5, "5th": 5, "last": -1}
 EN_ORDINAL = re.compile(r"\b(?:the\s)?(?P<w>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
-                        r"\s(?:one|option|plan|offer|car|choice)\b")
+                        r"\s(?:one|1|option|plan|offer|car|choice)\b")
 CHEAPEST = re.compile(r"最便宜|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|月供最低|月供(?:少|低)的那|最低的那|最省|"
-                      r"cheap(?:est|er)(?: one| option| plan)?|lowest (?:monthly )?payment|least expensive|lower payment")
-PRICIEST = re.compile(r"最贵|贵(?:的|点的|一点的)?(?:那|这)(?:个|款|台|辆)|月供最高|pric(?:ey|ier|iest)(?: one)?|"
-                      r"most expensive|more expensive one|highest payment")
+                      r"cheap(?:est|er)(?: one| 1| option| plan)?|lowest (?:monthly )?payment|least expensive|lower payment")
+PRICIEST = re.compile(r"最贵|贵(?:的|点的|一点的)?(?:那|这)(?:个|款|台|辆)|月供最高|pric(?:ey|ier|iest)(?: one| 1)?|"
+                      r"most expensive|more expensive (?:one|1)|highest payment")
 CURRENT = re.compile(r"就(?:上面|这|那|它)(?:个|款|台|辆|一个|套)?|就它|上面(?:那|这)(?:个|款|台|辆)|(?:这|那)个方案|"
-                     r"(?:这|那)(?:个|款|台|辆)(?:吧|就行|可以|不错|挺好)|that one|this one|the one above|go with (?:it|that)|"
+                     r"(?:这|那)(?:个|款|台|辆)(?:吧|就行|可以|不错|挺好)|that (?:one|1)|this (?:one|1)|the (?:one|1) above|go with (?:it|that)|"
                      r"that plan|this plan|i'?ll take it")
+# "那它首付要多少", "what's its APR": the offer already in focus.
+IT_REF = re.compile(r"它|这个|那个|这台|那台|这款|那款|这辆|那辆|这套|\bit\b|\bits\b|that (?:one|1)|this (?:one|1)|that car|this car")
 POINTING = re.compile(r"那|这|就|选|定|要|挑|the |that |this |go with|pick|take|choose")
 ASK_FIELD = (
     ("monthly_payment", re.compile(r"月供|每月|每个月|一个月|monthly|per month|a month|payment")),
@@ -88,7 +94,15 @@ ASK_FIELD = (
 )
 SCHEDULE_ROW = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,3})\s?(?:期|个月(?!供))")
 
+CAR_PRICE = re.compile(r"(?:那|这)(?:台|辆|款|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?万)(?:块)?(?:的|左右的)")
+INCOME_AMOUNT = re.compile(
+    r"(?P<cue>月入|月薪|到手|税后|收入|工资|一个月|每月|每个月)(?:大概|差不多|有|能有|能拿|拿|才|就|是|都|也就)?\s?"
+    r"(?P<amount>(?>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|[一二两三四五六七八九十]+(?:万|千)[一二三四五六七八九]?))"
+    r"(?!(?:块钱?)?的?(?:车|月供|房贷|车贷))")
+WORKING = re.compile(r"上班|工作|打工|做生意|跑车|跑网约车|开店|厂里|公司")
+
 # ------------------------------------------------------------------ negations ("不要插混的了")
+NEGATIVE_AFTER = re.compile(r"[^，。,.!?！？\s]{0,6}?(?:不方便|不好|不行|不要了?|不考虑|太贵|麻烦|毛病多|不喜欢|不靠谱|not for me)")
 NEGATION = re.compile(r"(?:不要|不想要|不想|不考虑|不喜欢|不买|不看|别|不用|算了|排除|除了|不是|no\s|not\s|don'?t want|"
                       r"don'?t like|without|except|rather not|skip)\s?(?:the\s|a\s|any\s)?$")
 
@@ -111,7 +125,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
     ("home_status", "rent", re.compile(r"租房|租的房|租房子|租的|i rent|renting|rented (?:flat|apartment)")),
     ("home_status", "parents", re.compile(r"(?:跟|和)(?:父母|爸妈)(?:一起)?住|住(?:在)?(?:父母|爸妈)家|live with (?:my )?parents")),
     ("has_delinquency", True, re.compile(
-        r"逾期过|有过逾期|逾期了?(?:一|两|几|1|2)次|(?:信用卡|花呗|网贷|贷款).{0,4}逾期|征信(?:上)?有(?:逾期|污点|问题)|"
+        r"逾期过|有过逾期|逾期了?(?:一|两|几|1|2)次|(?:信用卡|花呗|网贷|贷款).{0,4}逾期|征信(?:上)?有.{0,4}(?:逾期|污点|问题)|"
         r"有逾期记录|征信(?:不好|花了|有点花|黑了)|黑户|missed (?:a |some )?payments?|late payments?|was late|"
         r"(?:bad|poor) credit")),
     ("has_delinquency", False, re.compile(
@@ -124,7 +138,10 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
 )
 
 # ------------------------------------------------------------------ questions and assessment
-QUESTION_CUE = re.compile(r"吗|么|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
+# A run of real words (two or more Chinese characters that are not laughter, or an English word): a
+# message without one ("？？？ｓｄｆｇ哈哈哈1111") is keyboard noise.
+WORDS = re.compile(r"(?:(?![哈呵嘿])[\u4e00-\u9fff]){2,}|\b(?!(?:sdf|asd|qwe|zxc)\w*)[a-z]{3,}\b")
+QUESTION_CUE = re.compile(r"吗|么|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
                           r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|can|could|do|does|is|are|will|"
                           r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")
 ASSESS_REQUEST = re.compile(
@@ -133,7 +150,7 @@ ASSESS_REQUEST = re.compile(
     r"能批吗|能不能批|批得下来|批不批|额度(?:有)?多少|\bassess|pre-?assess|check (?:if|whether) i|am i eligible|"
     r"would i qualify|do i qualify|can i (?:get|be) (?:a loan|approved|qualified)|my chances")
 PERSONAL = re.compile(r"我|本人|\bi\b|\bmy\b|\bme\b")
-OWNERSHIP = re.compile(r"我(?:有|的|家)|我这(?:台|辆)|我那(?:台|辆)|自己的车|名下|\bmy car\b|\bi have a\b|\bi own\b")
+OWNERSHIP = re.compile(r"我(?:有|的|家)|我(?:现在|目前)?(?:这|那)(?:台|辆)|押一下|押车|抵押我|自己的车|名下|\bmy car\b|\bi have a\b|\bi own\b")
 AFFIRM = re.compile(r"^\s*(?:嗯+|好+的?|好吧|行+|可以|同意|我同意|没问题|是的?|对+|确认|ok|okay|yes|yep|yeah|sure|"
                     r"go ahead|agree|i agree|fine|alright|do it|let'?s do it|来吧|开始吧?|评估(?:一下)?吧?|那就评估|"
                     r"那评估|帮我评估|授权|允许)")

@@ -39,7 +39,7 @@ from assistant.domain.money import percent_str, yuan_str
 from assistant.tools.registry import ToolContext
 
 # Facts tied to one particular car or calculation: a new recommendation goal does not inherit them.
-CAR_SPECIFIC = ("vehicle_price", "down_payment", "loan_amount")
+CAR_SPECIFIC = ("vehicle_price", "loan_amount")
 FIELD_NAMES = {
     "monthly_payment": ("月供", "monthly payment"), "down_payment": ("首付", "down payment"),
     "loan_amount": ("贷款", "loan"), "total_interest": ("总利息", "total interest"),
@@ -321,12 +321,20 @@ class DialogueManager:
         state = run.state
         if flow_name != "car_recommendation":
             return
-        new_goal = previous_flow not in (None, "car_recommendation") or "budget" in changed
-        if not new_goal:
+        if previous_flow in (None, "car_recommendation"):
             return
         dropped = [slot for slot in CAR_SPECIFIC if slot in state.slots and slot not in changed]
         if not dropped:
             return
+        if "budget" not in state.slots and "vehicle_price" in dropped:
+            # "could I get financing for a ~180k car" then "show me some options": that price is the budget.
+            state.slots["budget"] = state.slots.pop("vehicle_price")
+            dropped.remove("vehicle_price")
+            run.notes.append(run.pick(f"按您之前说的{slot_value_text('budget', state.slots['budget'], 'zh')}作为预算",
+                                      f"your earlier {slot_value_text('budget', state.slots['budget'], 'en')} "
+                                      "taken as the budget"))
+            if not dropped:
+                return
         described = "、".join(f"{SLOT_LABELS[s][0]}{slot_value_text(s, state.slots[s], 'zh')}" for s in dropped)
         described_en = ", ".join(f"{SLOT_LABELS[s][1]} {slot_value_text(s, state.slots[s], 'en')}" for s in dropped)
         for slot in dropped:

@@ -60,15 +60,17 @@ class OfflineCommandGenerator:
             return [Clarify(zh="", en="")], state.last_intent or "out_of_scope", 0.0
         norm = prepare(text)
         consent = self._consent(state, norm)
-        if consent is not None:
+        if consent is not None and not consent.given:
             return [consent], state.flow or "eligibility_check", 1.0
 
         commands: list[Any] = []
         spans: list[tuple[int, int]] = []
         self._caps(norm, commands, spans)
-        self._debts(norm, commands, spans)
+        self._debts(state, norm, commands, spans)
         self._ranges(norm, commands, spans)
+        self._car_price(norm, commands, spans)
         self._relative(state, norm, commands, spans)
+        self._income(norm, commands, spans)
         reference = self._reference(state, norm, commands, spans)
         masked = _mask(norm, spans)
 
@@ -92,6 +94,10 @@ class OfflineCommandGenerator:
         if named_car is not None:
             commands.append(SetSlot(slot="vehicle_id", value=named_car))
 
+        if consent is not None:
+            # "月收入一万 同意查": the consent, and the facts said with it.
+            facts = [c for c in commands if isinstance(c, SetSlot | CorrectSlot | AddDebt)]
+            return [consent, *facts], state.flow or "eligibility_check", 1.0
         intent = self._resolve_intent(state, intent, confidence, slots, commands, norm, named_car is not None)
         if intent != prediction.intent:
             confidence = 1.0
@@ -101,8 +107,10 @@ class OfflineCommandGenerator:
     # ------------------------------------------------------------------ consent
     @staticmethod
     def _consent(state: SessionState, norm: str) -> Consent | None:
-        if not state.awaiting_consent:
+        if not (state.awaiting_consent or state.offered_assessment):
             return None
+        if not state.awaiting_consent and not cues.ASSESS_REQUEST.search(norm) and not cues.AFFIRM_ANYWHERE.search(norm):
+            return None  # after an offer to assess, only a clear yes ("同意查", "评估一下吧") starts it
         short = len(norm) <= 24
         if cues.DENY.search(norm) and not cues.AFFIRM_ANYWHERE.search(norm) and short:
             return Consent(given=False)
@@ -113,7 +121,11 @@ class OfflineCommandGenerator:
 
     # ------------------------------------------------------------------ constraints and debts
     def _caps(self, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
-        """A monthly-payment cap: a payment cue, then a limit word and an amount (or amount + limit word)."""
+        """A monthly-payment cap: a payment cue, then a limit word and an amount (or amount + limit word).
+
+        A strict limit ("别超过三千二") wins over an approximate one ("三千左右") said in the same breath.
+        """
+        found: list[tuple[bool, int, tuple[int, int]]] = []  # (approximate, value, span)
         for cue in cues.PAYMENT_CUE.finditer(norm):
             window_end = min(len(norm), cue.end() + cues.CAP_NEAR)
             for q in find_quantities(norm[cue.end():window_end]):
@@ -123,16 +135,16 @@ class OfflineCommandGenerator:
                 between = norm[cue.end():start]
                 after = norm[end:end + 8]
                 before_cue = norm[max(0, cue.start() - 12):cue.start()]
-                limit = bool(cues.LIMIT_BEFORE.search(between) or cues.LIMIT_AFTER.match(after)
-                             or cues.LIMIT_BEFORE.search(before_cue))
-                if not limit or _is_debt_context(norm, cue.start(), end):
+                strict = bool(cues.LIMIT_BEFORE.search(between) or cues.LIMIT_BEFORE.search(before_cue)
+                              or cues.STRICT_AFTER.match(after))
+                if not (strict or cues.LIMIT_AFTER.match(after)) or _is_debt_context(norm, cue.start(), end):
                     continue
+                if cues.INCOME_CUE.search(norm[cue.start():start]) or (
+                        not strict and not cues.REPAYMENT_CUE.search(cue.group())):
+                    continue  # "一个月到手八千左右" is income; "每月三千左右" alone is not a cap
                 value = _money_value(q)
-                if value is None or not 100 <= value <= 1_000_000:
-                    continue
-                commands.append(SetSlot(slot="max_monthly_payment", value=int(value)))
-                spans.append((cue.start(), end))
-                return
+                if value is not None and 100 <= value <= 1_000_000:
+                    found.append((not strict, int(value), (cue.start(), end)))
         # "3k a month max", "under 3000 per month": the amount before the cue
         for q in find_quantities(norm):
             if q.kind not in ("money", "number"):
@@ -145,11 +157,14 @@ class OfflineCommandGenerator:
                     continue
                 value = _money_value(q)
                 if value is not None and 100 <= value <= 1_000_000:
-                    commands.append(SetSlot(slot="max_monthly_payment", value=int(value)))
-                    spans.append((max(0, q.start - 16), q.end + 14))
-                    return
+                    found.append((False, int(value), (max(0, q.start - 16), q.end + 14)))
+        if not found:
+            return
+        approximate, value, _ = min(found, key=lambda f: (f[0], f[2][0]))
+        commands.append(SetSlot(slot="max_monthly_payment", value=value))
+        spans.extend(span for _, _, span in found)
 
-    def _debts(self, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+    def _debts(self, state: SessionState, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """Existing monthly repayments by kind ("每月还房贷5千", "I already pay 3k a month on a car loan")."""
         if cues.NO_DEBT.search(norm):
             commands.append(SetSlot(slot="monthly_debt_payments", value=0))
@@ -159,12 +174,13 @@ class OfflineCommandGenerator:
                 if any(s <= m.start() < e for s, e in spans):
                     continue
                 lo, hi = max(0, m.start() - 24), min(len(norm), m.end() + 16)
-                clause = _clause(norm, m.start(), m.end())
+                clause = norm[slice(*_segment_bounds(norm, m.start(), m.end()))]
                 if cues.DEBT_PAID_OFF.search(clause):
                     commands.append(AddDebt(debt_kind=kind, monthly_payment=0))
                     spans.append((m.start(), m.end()))
                     break
-                if cues.DEBT_FUTURE.search(clause) or not cues.DEBT_EXISTING.search(norm[lo:hi]):
+                known = kind in state.debts and bool(cues.CORRECTION.search(norm))  # "the car loan is actually 4.5k"
+                if cues.DEBT_FUTURE.search(clause) or not (known or cues.DEBT_EXISTING.search(norm[lo:hi])):
                     continue
                 amount = _nearest_money(norm, m.start(), m.end(), lo, hi)
                 if amount is None:
@@ -173,7 +189,9 @@ class OfflineCommandGenerator:
                 if not 100 <= value <= 1_000_000:
                     continue
                 commands.append(AddDebt(debt_kind=kind, monthly_payment=int(value)))
-                spans.append((min(start, m.start()), max(end, m.end())))
+                # The stretch about the debt: no other amount in it is the customer's income or a loan.
+                seg_lo, seg_hi = _segment_bounds(norm, min(start, m.start()), max(end, m.end()))
+                spans.append((seg_lo, seg_hi))
                 if kind == "mortgage":
                     commands.append(SetSlot(slot="home_status", value="owner"))
                 break
@@ -205,6 +223,33 @@ class OfflineCommandGenerator:
             commands.append(SetSlot(slot="budget_min", value=low))
         spans.append((m.start(), m.end()))
 
+    @staticmethod
+    def _car_price(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """'那台30万的': the price of the car meant, not a budget or a down payment."""
+        m = cues.CAR_PRICE.search(norm)
+        if m is None or any(s <= m.start() < e for s, e in spans):
+            return
+        q = next((q for q in find_quantities(m.group("amount")) if q.kind == "money"), None)
+        if q is None or not 5_000 <= q.value <= 20_000_000:
+            return
+        commands.append(SetSlot(slot="vehicle_price", value=int(q.value)))
+        spans.append((m.start(), m.end()))
+
+    def _income(self, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """'一个月到手八千', '月入1万': monthly income the NLU may read as something else."""
+        for m in cues.INCOME_AMOUNT.finditer(norm):
+            if any(s <= m.start() < e for s, e in spans):
+                continue
+            if m.group("cue") in ("一个月", "每月", "每个月") and not cues.WORKING.search(norm):
+                continue  # "一个月三千" alone may be a payment; with "上班" it is what they earn
+            q = next((q for q in find_quantities(m.group("amount")) if q.kind in ("money", "number")), None)
+            value = _money_value(q) if q is not None else None
+            if value is None or not 1_000 <= value <= 1_000_000:
+                continue
+            commands.append(SetSlot(slot="monthly_income", value=int(value)))
+            spans.append((m.start(), m.end()))
+            return
+
     # ------------------------------------------------------------------ relative edits
     def _relative(self, state: SessionState, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         for m in cues.REL_EDIT.finditer(norm):
@@ -235,6 +280,8 @@ class OfflineCommandGenerator:
         ref: SelectOffer | None = None
         span: tuple[int, int] | None = None
         for m in cues.ORDINAL.finditer(norm):
+            if not m.group("unit") and not m.group("after"):
+                continue  # 第一受益人, 第一次: not an offer
             rest = norm[m.end("n"):m.end("n") + 3]
             if re.match(r"\s?(?:期|年|天|次|季度)", rest) or (re.match(r"\s?个月(?!供)", rest) and m.group("after") != "月供"):
                 continue  # 第3期 / 第三个月: a schedule row, not an offer
@@ -267,6 +314,9 @@ class OfflineCommandGenerator:
                 ref, span = SelectOffer(brand=brand, ask=ask), (0, 0)
         if ref is None and (m6 := cues.CURRENT.search(norm)) and offers:
             ref, span = SelectOffer(current=True, ask=ask), (m6.start(), m6.end())
+        if ref is None and offers and ask and state.selected_offer and (m7 := cues.IT_REF.search(norm)) and \
+                not _states_amount(norm):
+            ref, span = SelectOffer(current=True, ask=ask), (m7.start(), m7.end())
         if ref is None:
             return None
         if not offers and (ref.rank is not None or ref.current):
@@ -293,12 +343,20 @@ class OfflineCommandGenerator:
         from assistant.nlu.slots import _enum_patterns
 
         for slot in ("energy_type", "body_type"):
+            said: dict[str, bool] = {}  # value -> ruled out
             for value, pattern in _enum_patterns().get(slot, []):
                 for m in pattern.finditer(norm):
-                    if cues.NEGATION.search(norm[max(0, m.start() - 8):m.start()]):
+                    ruled_out = bool(cues.NEGATION.search(norm[max(0, m.start() - 8):m.start()])
+                                     or cues.NEGATIVE_AFTER.match(norm, m.end()))
+                    said[value] = said.get(value, False) or ruled_out
+                    if ruled_out:
                         commands.append(ExcludeValue(slot=slot, value=value))
                         if slots.get(slot) == value:
                             slots.pop(slot)
+                        break
+            wanted = [v for v, out in said.items() if not out]
+            if slot not in slots and len(wanted) == 1 and any(said.values()):
+                slots[slot] = wanted[0]  # "要油车 电车充电不方便": the one not ruled out
         for brand in self.catalogue.brand_names():
             key = brand.lower()
             idx = norm.find(key)
@@ -364,7 +422,13 @@ class OfflineCommandGenerator:
             short = changed <= uses and len(norm) <= SHORT_ANSWER_CHARS and intent in TASK_FLOWS
             profile_only = changed and changed <= (uses | _PROFILE_SLOTS) and intent not in TASK_FLOWS and \
                 not cues.QUESTION_CUE.search(norm)
-            if correcting or weak or short or profile_only:
+            # A cap, a debt, an exclusion or a relative edit said mid-task refines that task ("月供控制在四千内",
+            # "还有个借呗每月两千 你重新帮我看看") whatever the classifier makes of the words around it.
+            refines = any(isinstance(c, AddDebt | ExcludeValue | CorrectSlot) or (
+                isinstance(c, SetSlot) and c.slot in _TRACKER_SLOTS) for c in edits) and \
+                changed <= (uses | _PROFILE_SLOTS | _TRACKER_SLOTS) and not cues.ASSESS_REQUEST.search(norm) and \
+                intent not in ("document_request", "human_handoff", "complaint", "repayment_trouble")
+            if correcting or weak or short or profile_only or refines:
                 return active
         if active and intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and state.pending_slot:
             return active
@@ -372,6 +436,10 @@ class OfflineCommandGenerator:
 
     def _intent_commands(self, state: SessionState, intent: str, norm: str, text: str, commands: list[Any],
                          reference: SelectOffer | None) -> None:
+        if intent == "out_of_scope" and not commands and (
+                not cues.WORDS.search(norm)):
+            commands.append(Clarify(zh="", en=""))  # keyboard noise: ask what they meant
+            return
         if intent in ("greeting", "goodbye", "out_of_scope"):
             if not commands:
                 commands.append(ChitChat(act=intent))  # type: ignore[arg-type]
@@ -389,8 +457,10 @@ class OfflineCommandGenerator:
             return
         if intent in RULE_PRONE and self._rule_question(state, intent, norm):
             commands.append(AnswerKnowledge(questions=questions or [text]))
-            if intent == "collateral_loan" and cues.OWNERSHIP.search(norm):
-                commands.append(StartFlow(flow=intent))
+            own_car = cues.OWNERSHIP.search(norm) or any(
+                isinstance(c, SetSlot) and c.slot in ("vehicle_age_years", "mileage_km") for c in commands)
+            if intent == "collateral_loan" and own_car:
+                commands.append(StartFlow(flow=intent))  # their own car's facts: value it, not just the rule
             return
         if intent in FLOWS:
             if reference is not None and intent == state.flow and intent != "document_request":
@@ -414,7 +484,10 @@ class OfflineCommandGenerator:
 
     def _questions(self, text: str, norm: str) -> list[str]:
         """The question clauses of a message (a customer often asks two things at once)."""
-        parts = [p.strip() for p in re.split(r"(?<=[？?])|[。！!；;\n]|(?<=吗)[，,]|(?<=呢)[，,]", text) if p and p.strip()]
+        parts = [p.strip() for p in re.split(
+            r"(?<=[？?])|[。！!；;\n]|(?<=吗)[，,\s]|(?<=呢)[，,\s]|(?<=没)[，,\s]|\s还有(?=[^，。？?]{4,})|"
+            r",?\s+and\s+(?=(?:is|are|do|does|can|could|how|what|will|should|when|why)\b)",
+            text, flags=re.I) if p and p.strip()]
         questions = [p for p in parts if len(p) >= 3 and cues.QUESTION_CUE.search(prepare(p))]
         return questions[:4]
 
@@ -423,6 +496,8 @@ class OfflineCommandGenerator:
         return prediction.intent in ("policy_question", "product_inquiry") and prediction.confidence >= 0.5
 
 
+_TRACKER_SLOTS = frozenset({"max_monthly_payment", "budget_min", "monthly_debt_payments", "employment_type",
+                            "home_status", "has_delinquency", "income_in_cash"})
 _PROFILE_SLOTS = frozenset({"employment_type", "home_status", "has_delinquency", "income_in_cash", "marital_status",
                             "monthly_debt_payments", "monthly_income", "age"})
 
@@ -431,6 +506,11 @@ def _nlu_slots() -> frozenset[str]:
     from assistant.nlu.slots import SLOT_NAMES
 
     return frozenset(SLOT_NAMES)
+
+
+def _states_amount(norm: str) -> bool:
+    """Whether the message gives an amount of money (then it is a new fact, not a question about an offer)."""
+    return any(q.kind == "money" for q in find_quantities(norm))
 
 
 def _mask(norm: str, spans: list[tuple[int, int]]) -> str:
@@ -465,21 +545,31 @@ def _clause(norm: str, start: int, end: int) -> str:
 
 
 def _nearest_money(norm: str, start: int, end: int, lo: int, hi: int) -> tuple[Decimal, int, int] | None:
+    """The amount nearest a debt word, in its sentence: one said after it wins a tie ("房贷每月两千二"), and an
+    amount introduced as income ("到手九千") is never a debt."""
     best: tuple[int, Decimal, int, int] | None = None
     clause_lo = max((norm.rfind(ch, 0, start) for ch in "。;；!?！？"), default=-1) + 1
-    for q in find_quantities(norm[lo:hi]):
-        if q.kind not in ("money", "number"):
+    for q in find_quantities(norm):  # the whole text: a window could cut "4.5k" into "4.5"
+        if q.kind not in ("money", "number") or not lo <= q.start < hi or q.start < clause_lo:
             continue
-        qs, qe = lo + q.start, lo + q.end
-        if qs < clause_lo:
+        if cues.INCOME_CUE.search(norm[max(0, q.start - 6):q.start]):
             continue
         value = _money_value(q)
         if value is None:
             continue
-        distance = qs - end if qs >= end else start - qe
+        distance = q.start - end if q.start >= end else 2 * (start - q.end) + 1
         if best is None or distance < best[0]:
-            best = (distance, value, qs, qe)
+            best = (distance, value, q.start, q.end)
     return None if best is None else (best[1], best[2], best[3])
+
+
+def _segment_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
+    """The stretch of text around [start, end) up to punctuation (and, in Chinese, spaces: WeChat users
+    separate clauses with spaces)."""
+    seps = "，。,;；!?！？" + (" " if re.search(r"[\u4e00-\u9fff]", norm) else "")
+    lo = max((norm.rfind(ch, 0, start) for ch in seps), default=-1) + 1
+    his = [i for i in (norm.find(ch, end) for ch in seps) if i >= 0]
+    return lo, min(his) if his else len(norm)
 
 
 def _small_int(token: str) -> int | None:
@@ -505,7 +595,7 @@ def _rel_slot(word: str, norm: str, pos: int, state: SessionState) -> str | None
     if re.search(r"贷|借", norm[pos:pos + 8]):
         return "loan_amount"
     recent = next((s for s in reversed(state.last_slots) if s in ("down_payment", "loan_amount", "budget",
-                                                                   "vehicle_price")), None)
+                                                                   "vehicle_price", "max_monthly_payment")), None)
     return recent
 
 

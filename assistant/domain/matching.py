@@ -579,7 +579,8 @@ def pair_terms(listing: Listing, product: FinanceProduct, term: int, r: Resolved
     payment = estimate_payment(float(loan), float(rate), term, product.rate_type)
     limit = r.max_payment
     if limit is not None and payment > float(limit) + _TOLERANCE:
-        out.append(affordability_reason(payment, r))
+        apr = _unit_apr(float(rate), term, product.rate_type, round(float(fees) / float(loan), 4) if loan else 0.0)
+        out.append(affordability_reason(payment, r, apr))
         return None, out
     return Terms(listing=listing, product=product, rate=rate, term=term, down=down, loan=loan, fees=fees, cap=cap,
                  cap_source=source), out
@@ -688,20 +689,24 @@ def _unit_apr(rate: float, term: int, rate_type: RateType, fee_share: float) -> 
     return estimate_apr(1 - fee_share, estimate_payment(1.0, rate, term, rate_type), term)
 
 
-def affordability_reason(payment: float | Decimal, r: Resolved) -> Reason:
-    """Monthly payment over the customer's cap or the affordable share of income."""
+def affordability_reason(payment: float | Decimal, r: Resolved, apr: float | Decimal | None = None) -> Reason:
+    """Monthly payment over the customer's cap or the affordable share of income (with its APR: a
+    payment is never said without its annualised rate)."""
     limit = r.max_payment or ZERO
+    shown = yuan_str(Decimal(str(round(payment, 2))))
+    apr_zh = f"（年化利率约{percent_str(Decimal(str(apr)))}）" if apr is not None else ""
+    apr_en = f" (APR about {percent_str(Decimal(str(apr)))})" if apr is not None else ""
     if r.cap_binds:
         return Reason(code="payment_cap",
-                      zh=f"月供约{yuan_str(Decimal(str(round(payment, 2))))}元，超过您设定的月供上限{yuan_str(limit)}元",
-                      en=f"monthly payment about {round(payment, 2)} is over your cap of {limit}")
+                      zh=f"月供约{shown}元{apr_zh}，超过您设定的月供上限{yuan_str(limit)}元",
+                      en=f"monthly payment about {shown}{apr_en} is over your cap of {yuan_str(limit)}")
     share = percent_str(r.share, 0)
     debt = f"（已扣除其他负债月供{yuan_str(r.debt_payments)}元）" if r.debt_payments else ""
     return Reason(code="affordability",
-                  zh=f"月供约{yuan_str(Decimal(str(round(payment, 2))))}元，超过月收入的{share}{debt}"
+                  zh=f"月供约{shown}元{apr_zh}，超过月收入的{share}{debt}"
                      f"可承受上限{yuan_str(max(limit, ZERO))}元",
-                  en=f"monthly payment about {round(payment, 2)} exceeds {share} of income"
-                     f"{' after other debt payments' if r.debt_payments else ''} ({max(limit, ZERO)})")
+                  en=f"monthly payment about {shown}{apr_en} exceeds {share} of income"
+                     f"{' after other debt payments' if r.debt_payments else ''} ({yuan_str(max(limit, ZERO))})")
 
 
 def estimate_payment(loan: float, rate: float, term: int, rate_type: RateType) -> float:
@@ -1334,7 +1339,7 @@ def collateral_offer(product: FinanceProduct, value: Decimal, vehicle_age: Decim
                                  rate_type=product.rate_type, upfront_fees=product.upfront_fees(amount, term)))
     limit = r.max_payment
     if limit is not None and q.monthly_payment > limit:
-        reasons.append(affordability_reason(q.monthly_payment, r))
+        reasons.append(affordability_reason(q.monthly_payment, r, q.apr))
     notes = [Reason(code="amount", zh=f"可贷金额 = 估值{yuan_str(value)}元 × 成数上限{percent_str(cap, 0)}"
                                       f" = {yuan_str(max_amount)}元（以持证评估师评估价为准）",
                     en=f"loan = value {value} × LTV cap {percent_str(cap, 0)} = {max_amount} (subject to a "

@@ -262,12 +262,13 @@ def _print(label: str, results: list[ConversationResult]) -> dict[str, Any]:
 
 
 def run(settings: Settings, *, splits: list[str] | None = None, only: list[str] | None = None,
-        verbose: bool = False, engine: str = "offline", k: int = K_TRIALS) -> dict[str, Any]:
+        verbose: bool = False, engine: str = "offline", k: int = K_TRIALS,
+        data_dir: Path | None = None) -> dict[str, Any]:
     """Run the splits on the offline engine (or k times on the LLM engine) and print the figures."""
     figures: dict[str, Any] = {}
     chosen = splits or list(SPLITS)
     with tempfile.TemporaryDirectory(prefix="eval-dialogue-") as tmp:
-        chat = _chat_for(settings, Path(tmp) / engine, llm=engine == "llm")
+        chat = _chat_for(settings, data_dir or Path(tmp) / engine, llm=engine == "llm")
         if engine == "llm" and chat.llm is None:
             print("LLM engine: not configured (set LOAN_ASSISTANT_LLM_BASE_URL and LLM_MODEL)")
             return figures
@@ -310,9 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every turn")
     parser.add_argument("--engine", choices=("offline", "llm"), default="offline")
     parser.add_argument("--k", type=int, default=K_TRIALS, help="LLM runs per conversation for pass^k")
+    parser.add_argument("--data-dir", type=Path, help="reuse this DATA_DIR (and its knowledge index) between runs")
     args = parser.parse_args(argv)
     figures = run(get_settings(), splits=args.split, only=args.only, verbose=args.verbose, engine=args.engine,
-                  k=args.k)
+                  k=args.k, data_dir=args.data_dir)
     return 0 if figures else 1
 
 

@@ -713,6 +713,8 @@ def _resolve(ctx: _Context) -> dict[str, Any]:
         cands.sort(key=lambda c: c.start)
         if cands[-1].changed:
             out[slot] = cands[-1].value
+        elif slot == "energy_type" and {"bev", "phev"} <= values <= {"bev", "phev", "nev"}:
+            out[slot] = "nev"  # 插混纯电都行: either kind of new-energy car
         elif slot == "energy_type" and {c.value for c in cands} - {"nev"} and "nev" in values:
             specific = {c.value for c in cands} - {"nev"}
             if len(specific) == 1:

@@ -53,9 +53,9 @@ def recommend(run: FlowRun) -> None:
         alternatives = [alt.get("change", {}) for alt in data.get("alternatives") or []]
         shown = [alt["offer"] for alt in (data.get("alternatives") or [])[:OFFERS_SHOWN] if alt.get("offer")]
         cap = s.get("max_monthly_payment")
-        if cap is not None:
-            # Alternatives must honour the customer's own cap too; say what the cap would need.
-            shown = [o for o in shown if Decimal(str(o["monthly_payment"])) <= Decimal(str(cap))]
+        # Alternatives shown as plans must honour the customer's own cap and be affordable on their income
+        # after debts; the others stay described in words (a co-borrower, a larger down payment).
+        shown = [o for o in shown if _within_means(o, s, run.services)]
         run.draft.reply = run.reply(
             "no_offers", criteria=criteria,
             explanation=join_items([explanation] if explanation else data.get("notes") or [], run.lang),
@@ -64,6 +64,9 @@ def recommend(run: FlowRun) -> None:
         if cap is not None and not shown:
             run.draft.reply += "\n" + _cap_floor(run, profile)
         run.draft.offers = shown
+        # The earlier list no longer meets what the customer asks: "第一个" now means one of these (or none).
+        state.last_offers = shown
+        state.selected_offer = None
         return
     cards = [offer_card(o, run.lang) for o in offers]
     run.draft.offers = offers
@@ -71,6 +74,19 @@ def recommend(run: FlowRun) -> None:
     state.selected_offer = None
     state.application = application_from_offer(offers[0])
     run.draft.reply = run.reply("offers", criteria=criteria, offers=cards, assumed=assumed)
+
+
+def _within_means(offer: dict[str, Any], s: dict[str, Any], services: Any) -> bool:
+    payment = Decimal(str(offer["monthly_payment"]))
+    cap = s.get("max_monthly_payment")
+    if cap is not None and payment > Decimal(str(cap)):
+        return False
+    income = s.get("monthly_income")
+    if income is None:
+        return True
+    share = services.settings.affordability_share
+    debts = Decimal(str(s.get("monthly_debt_payments", 0) or 0))
+    return payment + debts <= Decimal(str(income)) * Decimal(str(share))
 
 
 def _cap_floor(run: FlowRun, profile: dict[str, Any]) -> str:
@@ -160,6 +176,15 @@ def price(run: FlowRun, principal: Decimal, rate: Decimal, rate_type: str, term:
         total_paid=yuan_str(q.total_paid), apr=percent_str(q.apr),
         assumed=("；" if run.lang == "zh" else "; ").join(notes),
     )
+    cap = run.slots.get("max_monthly_payment")
+    if cap is not None and q.monthly_payment > Decimal(str(cap)):
+        # Say plainly that the customer's cap is not met, and what would meet it.
+        run.draft.reply += "\n" + run.pick(
+            f"这个月供超过了您希望的{yuan_str(Decimal(str(cap)))}元上限，按这个车价和期限无法做到；"
+            "可以考虑提高首付、延长期限或选择价格更低的车，我可以帮您重新测算或推荐。",
+            f"This is over your cap of {yuan_str(Decimal(str(cap)))} yuan a month and cannot be met at this price "
+            "and term; a larger down payment, a longer term or a cheaper car would lower it. I can recalculate or "
+            "recommend cars.")
 
 
 def list_products(run: FlowRun) -> None:
