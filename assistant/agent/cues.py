@@ -149,12 +149,14 @@ ASSESS_REQUEST = re.compile(
     r"看看我(?:能|可以|够)|我(?:这种|这样|这个)?(?:情况)?(?:能|可以|能不能)(?:贷|批|办)(?:下来|到)?(?:吗|多少)?|"
     r"能批吗|能不能批|批得下来|批不批|额度(?:有)?多少|\bassess|pre-?assess|check (?:if|whether) i|am i eligible|"
     r"would i qualify|do i qualify|can i (?:get|be) (?:a loan|approved|qualified)|my chances")
+EXPLICIT_ASSESS = re.compile(r"(?<!不用)(?<!不要)(?:评估|预审)(?:一下|下|看看)?(?:吧|呗)?|\bassess (?:me|my)|pre-?assess(?:ment)?|"
+                             r"check (?:if|whether) i (?:qualify|am eligible)")
 PERSONAL = re.compile(r"我|本人|\bi\b|\bmy\b|\bme\b")
 OWNERSHIP = re.compile(r"我(?:有|的|家)|我(?:现在|目前)?(?:这|那)(?:台|辆)|押一下|押车|抵押我|自己的车|名下|\bmy car\b|\bi have a\b|\bi own\b")
-AFFIRM = re.compile(r"^\s*(?:嗯+|好+的?|好吧|行+|可以|同意|我同意|没问题|是的?|对+|确认|ok|okay|yes|yep|yeah|sure|"
+AFFIRM = re.compile(r"^\s*(?:嗯+|好+的?|好吧|行+|可以|(?<!不)同意|我同意|没问题|是的?|对+|确认|ok|okay|yes|yep|yeah|sure|"
                     r"go ahead|agree|i agree|fine|alright|do it|let'?s do it|来吧|开始吧?|评估(?:一下)?吧?|那就评估|"
                     r"那评估|帮我评估|授权|允许)")
-AFFIRM_ANYWHERE = re.compile(r"同意|可以评估|评估吧|评估一下|go ahead|i agree|agreed|ok(?:ay)?,? go|yes,? please|授权")
+AFFIRM_ANYWHERE = re.compile(r"(?<!不)同意|可以评估|评估吧|评估一下|go ahead|i agree|agreed|ok(?:ay)?,? go|yes,? please|授权")
 DENY = re.compile(r"不同意|不要|不用|算了|不行|拒绝|先不|暂时不|不想|不愿意|\bno\b|nope|not now|don'?t|do not|rather not")
 CORRECTION = re.compile(r"不对|搞错|说错|写错|打错|改成|改为|换成|改一下|更正|不是.{1,12}是|actually|change (?:it )?to|i meant|"
                         r"sorry,? (?:it'?s|i meant)|typo")

@@ -107,10 +107,8 @@ class OfflineCommandGenerator:
     # ------------------------------------------------------------------ consent
     @staticmethod
     def _consent(state: SessionState, norm: str) -> Consent | None:
-        if not (state.awaiting_consent or state.offered_assessment):
+        if not state.awaiting_consent:
             return None
-        if not state.awaiting_consent and not cues.ASSESS_REQUEST.search(norm) and not cues.AFFIRM_ANYWHERE.search(norm):
-            return None  # after an offer to assess, only a clear yes ("同意查", "评估一下吧") starts it
         short = len(norm) <= 24
         if cues.DENY.search(norm) and not cues.AFFIRM_ANYWHERE.search(norm) and short:
             return Consent(given=False)
@@ -404,6 +402,9 @@ class OfflineCommandGenerator:
         """Keep the active flow when the message only answers its question, edits a fact or picks an offer."""
         active = state.flow
         edits = [c for c in commands if isinstance(c, SetSlot | CorrectSlot | AddDebt | ExcludeValue)]
+        if cues.EXPLICIT_ASSESS.search(norm) and intent not in ("document_request", "human_handoff", "complaint",
+                                                                "collateral_loan"):
+            return "eligibility_check"  # "那评估一下吧 车价16万…": an assessment asked for in so many words
         if active and state.pending_slot == VEHICLE_MODEL and (named_car or "vehicle_price" in slots):
             return active
         if active and state.pending_slot and state.pending_slot in slots:
