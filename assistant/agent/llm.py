@@ -1,41 +1,35 @@
-"""The LLM engine: the offline engine plans and runs the tools locally; the model phrases the reply.
+"""The LLM engine: the model understands (commands), the dialogue manager acts, the model may phrase.
 
-Why this shape: most turns need one model call (≤ 1.3 calls per turn), the numbers in the reply are
-the tools' numbers (the model is told to quote them verbatim, and the output guard checks it), and
-when the model is down, slow or says something non-compliant, the offline reply is already there.
-Only turns the offline engine is unsure about give the model the tools to call itself.
+Per turn: one model call returns the turn's commands (``assistant.agent.llm_commands``), validated
+against the command and slot schemas; invalid or failed output falls back to the offline generator for
+that turn. The dialogue manager runs the flows and tools and owns every number. A reply that is a
+template (offers, quotes, questions, consent) reaches the customer verbatim; only knowledge answers and
+small talk get a second call to phrase them. So a turn costs one or two calls, and the output guard
+checks every model sentence before it is shown.
 
 Personal data never leaves: ID numbers, phone numbers, bank cards and names are replaced by
-placeholders before any text goes to the model, and restored only inside local tool calls.
+placeholders before any text goes to the model, and restored only locally.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.agent.guard import GuardFinding, check_text
+from assistant.agent.guard import GuardFinding, check_text, is_injection
+from assistant.agent.llm_commands import InvalidCommands, LLMCommandGenerator
 from assistant.agent.model import ChatModel, DeltaCallback, ModelReply
 from assistant.agent.offline import OfflineEngine, TurnDraft
 from assistant.agent.prompts import PromptLibrary
-from assistant.agent.types import SessionState, ToolCallRecord
+from assistant.agent.types import SessionState
 from assistant.errors import AssistantError, UpstreamUnavailable
 from assistant.logs import get_logger
-from assistant.privacy import PiiVault, mask_pii
-from assistant.tools.registry import REGISTRY, ToolContext
+from assistant.privacy import PiiVault
+from assistant.tools.registry import ToolContext
 
 log = get_logger(__name__)
 
-# Below this NLU confidence (or when the offline engine could only ask for clarification) the model
-# gets the tools and decides itself.
-UNSURE_CONFIDENCE = 0.5
-MAX_TOOL_RESULT_CHARS = 3000
 HISTORY_TURNS = 6
-# The customer-facing tools the model may call itself (staff-only lifecycle tools stay out, and the
-# schemas are what most of an unsure turn's prompt tokens are spent on).
-CHAT_TOOLS = ("quote_loan", "match_offers", "explain_exclusion", "value_vehicle", "score_applicant",
-              "search_knowledge", "generate_documents")
 LEAK_RUN = 16  # characters shared verbatim with the system prompt that count as a leak
 
 
@@ -46,17 +40,20 @@ class LLMStats:
     turns: int = 0
     model_calls: int = 0
     prompt_tokens: int = 0
-    fallbacks: int = 0
+    fallbacks: int = 0  # turns whose model call failed (the offline engine answered)
+    command_fallbacks: int = 0  # turns whose commands were invalid (the offline generator understood)
     guard_blocks: int = 0
+    phrased: int = 0  # turns given a second call to phrase the reply
 
 
 class LLMEngine:
-    """Offline planning + one model call to phrase; tools for the model when the plan is unsure."""
+    """Model commands + the dialogue manager; a second call to phrase only where a template won't do."""
 
     def __init__(self, offline: OfflineEngine, model: ChatModel, prompts: PromptLibrary) -> None:
         self.offline = offline
         self.model = model
         self.prompts = prompts
+        self.generator = LLMCommandGenerator(model, prompts)
         self.stats = LLMStats()
         # Every 16-character run of both system prompts, built once (checked per turn and per sentence).
         self._prompt_runs: set[str] = set()
@@ -68,31 +65,46 @@ class LLMEngine:
         self, state: SessionState, message: str, ctx: ToolContext, history: list[dict[str, str]],
         on_delta: DeltaCallback | None = None,
     ) -> TurnDraft:
-        """Handle one message; on any model failure the offline reply is used (counted as a fall-back)."""
+        """Handle one message; on any model failure the offline engine's understanding is used."""
         self.stats.turns += 1
         plan_state = state.model_copy(deep=True)
-        draft = self.offline.turn(plan_state, message, ctx)
         vault = PiiVault()
-        unsure = draft.confidence < UNSURE_CONFIDENCE and not draft.tool_calls and not draft.handoff
+        engine = "llm"
+        if is_injection(message):
+            # An attempt on the instructions never reaches the model; the refusal is a fixed text.
+            commands, intent, confidence = self.offline.generator.generate(plan_state, message)
+        else:
+            try:
+                self.stats.model_calls += 1
+                generated = self.generator.generate(plan_state, message, history, vault)
+                self.stats.prompt_tokens += generated.prompt_tokens
+                commands, intent, confidence = generated.commands, generated.intent, 1.0
+            except (InvalidCommands, AssistantError) as exc:
+                reason = exc.en if isinstance(exc, AssistantError) else str(exc)
+                log.warning("llm_commands_fallback", reason=reason[:200])
+                if isinstance(exc, AssistantError):
+                    self.stats.fallbacks += 1
+                else:
+                    self.stats.command_fallbacks += 1
+                engine = "offline-fallback"
+                commands, intent, confidence = self.offline.generator.generate(plan_state, message)
+        draft = self.offline.manager.handle(plan_state, commands, message.strip(), ctx, intent=intent,
+                                            confidence=confidence)
+        draft.engine = engine
+        state.__dict__.update(plan_state.__dict__)
+        if draft.fixed or not draft.phrase or engine != "llm":
+            return draft  # a template: its numbers and wording reach the customer exactly as computed
         # Stream only what the guard has seen: model text is released sentence by sentence after the
         # per-sentence checks (approval promises, prompt leaks); the whole reply is checked at the end.
         guarded = _GuardedStream(on_delta, vault, self) if on_delta is not None else None
-        on_delta = guarded.feed if guarded is not None else None
         try:
-            if draft.fixed:
-                # Consent wording, injection refusals: exact text, no paraphrase, no model call.
-                state.__dict__.update(plan_state.__dict__)
-                return draft
-            elif unsure:
-                text = self._with_tools(state, message, history, ctx, draft, vault, on_delta)
-            else:
-                text = self._phrase(state, message, history, draft, vault, on_delta)
+            text = self._phrase(state, message, history, draft, vault, guarded.feed if guarded else None)
         except AssistantError as exc:
             log.warning("llm_fallback", reason=exc.en)
             self.stats.fallbacks += 1
             draft.engine = "offline-fallback"
-            state.__dict__.update(plan_state.__dict__)
             return draft
+        self.stats.phrased += 1
         text = vault.unmask(text).strip()
         findings = check_text(text)
         if self._leaks_system_prompt(text, state.lang):
@@ -104,10 +116,8 @@ class LLMEngine:
             draft.engine = "offline-guarded"
         else:
             draft.reply = text
-            draft.engine = "llm"
             if guarded is not None:
                 guarded.flush()
-        state.__dict__.update(plan_state.__dict__)
         return draft
 
     def _leaks_system_prompt(self, text: str, lang: str) -> bool:
@@ -151,54 +161,6 @@ class LLMEngine:
         if not reply.text.strip():
             raise UpstreamUnavailable("大模型返回空内容", "LLM returned an empty reply")
         return reply.text
-
-    def _with_tools(
-        self, state: SessionState, message: str, history: list[dict[str, str]], ctx: ToolContext,
-        draft: TurnDraft, vault: PiiVault, on_delta: DeltaCallback | None,
-    ) -> str:
-        messages = self._base_messages(state, message, history, vault)
-        tools = [REGISTRY.get(name).openai_schema() for name in CHAT_TOOLS if name in REGISTRY.names()]
-        first = self._call(messages, tools, None)
-        if not first.tool_calls:
-            if on_delta is not None and first.text:
-                on_delta(first.text)
-            return first.text
-        messages.append({"role": "assistant", "content": first.text,
-                         "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments}
-                                        for c in first.tool_calls]})
-        for call in first.tool_calls[:3]:
-            arguments = vault.unmask_obj(call.arguments)
-            assert isinstance(arguments, dict)
-            record = ToolCallRecord(name=call.name, arguments={k: mask_pii(v) if isinstance(v, str) else v
-                                                               for k, v in arguments.items()})
-            try:
-                result = REGISTRY.get(call.name).invoke(ctx, arguments)
-                payload = result.model_dump(mode="json")
-                record.result = payload
-                content = _compact_json(payload)
-            except AssistantError as exc:
-                record.error = exc.message
-                content = json.dumps({"error": exc.message}, ensure_ascii=False)
-            draft.tool_calls.append(record)
-            messages.append({"role": "tool", "tool_call_id": call.id, "content": vault.mask(content)})
-        final = self._call(messages, None, on_delta)
-        return final.text
-
-
-def _compact_json(payload: dict[str, Any]) -> str:
-    """A tool result for the model: long lists (schedules, factors) summarised so the JSON stays valid
-    and short."""
-    def shrink(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: shrink(v) for k, v in value.items() if k not in {"schedule", "factors", "shadow"}}
-        if isinstance(value, list):
-            return [shrink(v) for v in value[:5]]
-        return value
-
-    text = json.dumps(shrink(payload), ensure_ascii=False, default=str)
-    if len(text) > MAX_TOOL_RESULT_CHARS:
-        text = json.dumps({"summary": text[: MAX_TOOL_RESULT_CHARS - 200] + "…"}, ensure_ascii=False)
-    return text
 
 
 class _GuardedStream:

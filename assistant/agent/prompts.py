@@ -39,6 +39,11 @@ class PromptLibrary:
         lines = [line.rstrip() for line in text.splitlines()]
         return "\n".join(line for line in lines if line).strip()
 
+    def template(self, name: str, lang: str = "zh", **context: object) -> str:
+        """Render the prompt template ``<name>.<lang>.j2`` (e.g. ``system/commands``)."""
+        lang = "en" if lang == "en" else "zh"
+        return self._env.get_template(f"{name}.{lang}.j2").render(**context).strip()
+
     def system(self, lang: str = "zh") -> str:
         """The LLM system prompt."""
         lang = "en" if lang == "en" else "zh"

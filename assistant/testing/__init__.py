@@ -12,6 +12,7 @@ from assistant.testing.fake_openai import (
     turn_context,
     unused_base_url,
 )
+from assistant.testing.understanding import state_from_prompt, understanding_policy
 
 __all__ = [
     "FakeOpenAIServer",
@@ -22,6 +23,8 @@ __all__ = [
     "echo_user_policy",
     "last_user_text",
     "phrasing_policy",
+    "state_from_prompt",
     "turn_context",
+    "understanding_policy",
     "unused_base_url",
 ]

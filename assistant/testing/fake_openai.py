@@ -330,6 +330,10 @@ class _Handler(BaseHTTPRequestHandler):
             for start in range(0, len(arguments), size * 2):
                 piece = arguments[start:start + size * 2]
                 self._event(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+                if stall:  # silent halfway through a tool call's arguments
+                    fake.release.wait(fake.max_hang_s)
+                    self._end_chunks()
+                    return
         self._event(chunk({}, "tool_calls" if reply.tool_calls else "stop"))
         if usage is not None:
             self._event({"id": completion_id, "object": "chat.completion.chunk", "created": created,

@@ -6,6 +6,7 @@ The LLM engine is always exercised through the real ``openai`` client over HTTP 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from assistant.services import Services
 from assistant.settings import Settings
-from assistant.testing import FakeOpenAIServer, phrasing_policy
+from assistant.testing import FakeOpenAIServer, phrasing_policy, understanding_policy
 
 LLM_API_KEY = "test-llm-key"
 MODEL_PREFIX = "【模型】"
@@ -28,10 +29,22 @@ def llm_settings_for(data_dir: Path, base_url: str, timeout_s: float = 5.0) -> S
     )
 
 
+@functools.lru_cache(maxsize=1)
+def offline_generator() -> Any:
+    """The offline command generator on the shipped NLU and catalogue (what the fake model "understands" with)."""
+    import tempfile
+
+    from assistant.agent.tracker import OfflineCommandGenerator
+
+    services = Services(Settings(data_dir=Path(tempfile.mkdtemp(prefix="fake-llm-")), _env_file=None))  # type: ignore[call-arg]
+    return OfflineCommandGenerator(services.nlu, services.catalogue)
+
+
 @pytest.fixture
 def fake_llm() -> Iterator[FakeOpenAIServer]:
-    """A fake model that restates the engine's reference reply behind a recognisable prefix."""
-    with FakeOpenAIServer(phrasing_policy(MODEL_PREFIX)) as server:
+    """A fake model that understands as the offline tracker does (commands by tool call) and restates the
+    engine's reference reply behind a recognisable prefix when asked to phrase."""
+    with FakeOpenAIServer(understanding_policy(offline_generator, phrasing_policy(MODEL_PREFIX))) as server:
         yield server
 
 
