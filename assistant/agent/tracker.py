@@ -126,10 +126,10 @@ class OfflineCommandGenerator:
         found: list[tuple[bool, int, tuple[int, int]]] = []  # (approximate, value, span)
         for cue in cues.PAYMENT_CUE.finditer(norm):
             window_end = min(len(norm), cue.end() + cues.CAP_NEAR)
-            for q in find_quantities(norm[cue.end():window_end]):
-                if q.kind not in ("money", "number"):
+            for q in find_quantities(norm):  # the whole text: a window could cut "两千八" into "两千"
+                if q.kind not in ("money", "number") or not cue.end() <= q.start < window_end:
                     continue
-                start, end = cue.end() + q.start, cue.end() + q.end
+                start, end = q.start, q.end
                 between = norm[cue.end():start]
                 after = norm[end:end + 8]
                 before_cue = norm[max(0, cue.start() - 12):cue.start()]
