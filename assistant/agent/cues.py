@@ -1,3 +1,4 @@
+# ruff: noqa: E501  -- regex tables read best one pattern to a line
 """Cue tables the dialogue-state tracker reads (the patterns only; the pipeline is in ``tracker``).
 
 Every pattern runs on the NLU's prepared text: normalised, lower-case, 15w / 3k / 30个 expanded, the

@@ -95,5 +95,5 @@ def validate_slot(name: str, value: Any) -> Any:
             spec.high is not None and number > spec.high):
         raise ValueError(f"{name} = {value!r} is outside {spec.low}–{spec.high}")
     if spec.kind in ("money", "int"):
-        return int(round(number))
+        return round(number)
     return round(number, 6)

@@ -112,9 +112,9 @@ class OfflineCommandGenerator:
         short = len(norm) <= 24
         if cues.DENY.search(norm) and not cues.AFFIRM_ANYWHERE.search(norm) and short:
             return Consent(given=False)
-        if (short and cues.AFFIRM.match(norm)) or cues.AFFIRM_ANYWHERE.search(norm):
-            if not cues.DENY.search(re.sub(r"不同意.*", "", norm)) or cues.AFFIRM_ANYWHERE.search(norm):
-                return Consent(given=True)
+        affirmed = (short and cues.AFFIRM.match(norm)) or cues.AFFIRM_ANYWHERE.search(norm)
+        if affirmed and (not cues.DENY.search(re.sub(r"不同意.*", "", norm)) or cues.AFFIRM_ANYWHERE.search(norm)):
+            return Consent(given=True)
         return None
 
     # ------------------------------------------------------------------ constraints and debts
@@ -158,7 +158,7 @@ class OfflineCommandGenerator:
                     found.append((False, int(value), (max(0, q.start - 16), q.end + 14)))
         if not found:
             return
-        approximate, value, _ = min(found, key=lambda f: (f[0], f[2][0]))
+        _, value, _ = min(found, key=lambda f: (f[0], f[2][0]))
         commands.append(SetSlot(slot="max_monthly_payment", value=value))
         spans.extend(span for _, _, span in found)
 
@@ -256,8 +256,10 @@ class OfflineCommandGenerator:
             num = m.group("num")
             if cues.ABSOLUTE_TO.search(norm[m.start("dir"):m.start("num")]):
                 continue  # 首付提高到5万: an absolute value, read by the NLU
-            sign = 1 if cues.REL_MORE.fullmatch(m.group("dir").strip()) or m.group("dir").strip() in (
-                "再多", "多", "再加", "加", "提高", "增加", "往上", "raise", "increase", "more", "bump", "bump up") else -1
+            direction = m.group("dir").strip()
+            sign = 1 if cues.REL_MORE.fullmatch(direction) or direction in (
+                "再多", "多", "再加", "加", "提高", "增加", "往上", "raise", "increase", "more", "bump", "bump up",
+            ) else -1
             slot = _rel_slot(m.group("slot") or "", norm, m.start(), state)
             if cues.REL_TERM_UNIT.search(num) and not re.search(r"万|千|k|w|元|块", num):
                 slot = "term_months"
@@ -281,7 +283,8 @@ class OfflineCommandGenerator:
             if not m.group("unit") and not m.group("after"):
                 continue  # 第一受益人, 第一次: not an offer
             rest = norm[m.end("n"):m.end("n") + 3]
-            if re.match(r"\s?(?:期|年|天|次|季度)", rest) or (re.match(r"\s?个月(?!供)", rest) and m.group("after") != "月供"):
+            schedule_row = re.match(r"\s?个月(?!供)", rest) and m.group("after") != "月供"
+            if re.match(r"\s?(?:期|年|天|次|季度)", rest) or schedule_row:
                 continue  # 第3期 / 第三个月: a schedule row, not an offer
             rank = _small_int(m.group("n"))
             if rank is None or rank > 20:

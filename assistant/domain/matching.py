@@ -1104,17 +1104,17 @@ def relaxations(profile: MatchProfile, r: Resolved, s: Screen, catalogue: Catalo
                              ("body_type", "不限车身类型", "any body type"), ("seats", "不限座位数", "any seats")):
             if getattr(profile, name) is not None:
                 out.append(Relaxation(name, zh, en, {name: None}))
-    if r.income is not None or r.profile.max_monthly_payment is not None:
-        if r.max_payment is not None and r.max_payment > 0:
-            longer = 60 if r.condition is Condition.NEW else 36
-            if r.term < longer:
-                out.append(Relaxation("longer_term", f"期限延长到{longer}期，降低月供",
-                                      f"a longer term of {longer} months lowers the payment", {"term_months": longer}))
-            out.append(Relaxation("higher_down_payment", "首付提高到50%", "down payment raised to 50%",
-                                  {"down_payment": None, "down_payment_ratio": Decimal("0.5"), "loan_amount": None}))
-            if r.budget:
-                out.append(Relaxation("cheaper_car", "选择更便宜的车型（预算减半）", "a cheaper car (half the budget)",
-                                      {"budget": fen(r.budget / 2), "vehicle_price": None}))
+    if (r.income is not None or r.profile.max_monthly_payment is not None) and (
+            r.max_payment is not None and r.max_payment > 0):
+        longer = 60 if r.condition is Condition.NEW else 36
+        if r.term < longer:
+            out.append(Relaxation("longer_term", f"期限延长到{longer}期，降低月供",
+                                  f"a longer term of {longer} months lowers the payment", {"term_months": longer}))
+        out.append(Relaxation("higher_down_payment", "首付提高到50%", "down payment raised to 50%",
+                              {"down_payment": None, "down_payment_ratio": Decimal("0.5"), "loan_amount": None}))
+        if r.budget:
+            out.append(Relaxation("cheaper_car", "选择更便宜的车型（预算减半）", "a cheaper car (half the budget)",
+                                  {"budget": fen(r.budget / 2), "vehicle_price": None}))
     if r.income is not None:
         out.append(Relaxation("income", "不考虑收入限制：方案注明所需最低月收入（可增加共同借款人或提高收入证明）",
                               "ignoring income: each offer states the income it needs (add a co-borrower or proof "

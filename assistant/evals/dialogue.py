@@ -63,7 +63,7 @@ def _vehicle_value(offer: dict[str, Any], key: str) -> Any:
 def _matches(offer: dict[str, Any], key: str, want: Any) -> bool:
     value = _vehicle_value(offer, key)
     if key == "brand":
-        names = {str(_vehicle_value(offer, "brand") or "").lower(), str(_vehicle_value(offer, "brand_en") or "").lower()}
+        names = {str(_vehicle_value(offer, name) or "").lower() for name in ("brand", "brand_en")}
         return str(want).lower() in names
     if key == "energy_type" and want == "nev":
         return value in ("bev", "phev")
@@ -101,7 +101,8 @@ def check_expect(expect: Expect, turn: ChatTurn, state: SessionState, shown: lis
             problems.append(f"{tool} not called with {wanted} (calls: {got})")
     problems += check_slots(expect.slots, state.slots)
     problems += [f"slot {s} = {state.slots[s]!r}, expected absent" for s in expect.slots_absent if s in state.slots]
-    problems += [f"slot {s} = {v!r}" for s, v in expect.slots_not.items() if s in state.slots and _same(v, state.slots[s])]
+    problems += [f"slot {s} = {v!r}" for s, v in expect.slots_not.items()
+                 if s in state.slots and _same(v, state.slots[s])]
     offers = turn.offers
     if expect.offers_min is not None and len(offers) < expect.offers_min:
         problems.append(f"{len(offers)} offers, expected ≥ {expect.offers_min}")

@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         by_cat = Counter(c.category for c in conversations)
         english = sum(c.lang == "en" for c in conversations)
         print(f"{path}: {len(conversations)} conversations ({english} English), "
-              f"{sum(len(c.turns) for c in conversations)} turns; " + ", ".join(f"{k} {v}" for k, v in sorted(by_cat.items())))
+              f"{sum(len(c.turns) for c in conversations)} turns; "
+              + ", ".join(f"{k} {v}" for k, v in sorted(by_cat.items())))
     return status
 
 

@@ -8,8 +8,8 @@ what the server received.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

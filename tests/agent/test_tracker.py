@@ -136,7 +136,7 @@ def test_a_negation_rules_the_value_out():
 
 
 def test_a_rule_question_is_answered_not_assessed():
-    commands, intent = read("有过信用卡逾期还能申请车贷吗")
+    commands, _ = read("有过信用卡逾期还能申请车贷吗")
     assert of(commands, AnswerKnowledge)
     assert not any(isinstance(c, StartFlow) and c.flow == "eligibility_check" for c in commands)
     assert slot(commands, "has_delinquency") is True
