@@ -14,7 +14,7 @@ NUM = r"(?:\d+(?:\.\d+)?\s*(?:万|千|k|w|元|块)?|[零一二两三四五六七
 # ------------------------------------------------------------------ monthly-payment caps
 PAYMENT_CUE = re.compile(r"月供|每月还款|每个月还款|每月还|每个月还|月还款|月还|每月|每个月|一个月|月付|"
                          r"monthly payments?|monthly|payments?|a month|per month|/month|/mo\b|each month")
-LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|希望)?(?:超过|超出|超|高于|多于)|不超|控制在|压在|压到|"
+LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|希望)?(?:超过|超出|超|高于|多于)|不超|控制在|压在|压到|放宽到|放到|提到|调到|"
                           r"保持在|最多|最高|顶多|小于|低于|不到|以内的|在|under|below|max(?:imum)?|at most|"
                           r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under")
 LIMIT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|左右|上下|max|or less|tops|at most|or under)")
@@ -30,10 +30,13 @@ DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("car_loan", re.compile(r"车贷|car loan|car payment|auto loan")),
     ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|online loan|personal loan")),
     ("credit_card", re.compile(r"信用卡|花呗|白条|credit card")),
-    ("other", re.compile(r"(?<!想)(?<!要)(?<!打算)贷款|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
+    ("other", re.compile(r"(?<!想)(?<!要)(?<!打算)(?<!再)贷款(?!买)|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
 )
 DEBT_EXISTING = re.compile(r"每月还|每个月还|月还|还着|在还|还有|已经|目前|现在|每月|每个月|月供|一个月|"
-                           r"already|currently|pay(?:ing)?|existing|have|got")
+                           r"\balready\b|\bcurrently\b|\bpay(?:ing)?\b|\bexisting\b|\bhave\b|\bgot\b")
+# A generic 贷款 / loan is a debt only with words that say it is running now (not "the loan I want").
+DEBT_OTHER_EXISTING = re.compile(r"还着|在还|已经|目前|现在还|每月还|每个月还|还有(?:个|一笔)|\balready\b|\bcurrently\b|"
+                                 r"\bexisting\b|\bpaying\b|\banother\b|\bother\b")
 DEBT_FUTURE = re.compile(r"想贷|要贷|打算贷|准备贷|申请|贷多少|能贷|借多少|want to borrow|looking to borrow")
 # "还没还完" is a debt still running, not one paid off.
 DEBT_PAID_OFF = re.compile(r"(?<![没未])(?:还清|还完|结清)(?!了?吗)|不用还了|paid off|cleared|finished paying")
@@ -53,11 +56,16 @@ REL_MORE = re.compile(r"再多|多|再加|加|提高|增加|上调|往上|涨|mo
 REL_LESS = re.compile(r"再少|少|再减|减|降低|减少|下调|往下|降|压|less|lower|reduce|cut|decrease|down by|minus|drop")
 REL_EDIT = re.compile(
     r"(?P<slot>首付|首期|贷款|预算|车价|月供|期限|down ?payment|deposit|loan|budget|price|monthly(?: payment)?|term)?"
-    r"[^，。,.!?！？\d]{0,4}?(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
+    r"[^，。,.!?！？\d]{0,4}?(?<![最至顶])(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
     r"\bmore\b|\bless\b|raise|increase|reduce|\bcut\b|lower|bump(?: up)?|\bdrop\b)"
     r"\s?(?:付|贷|交|借|点|了|个|一点|压|降)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
     r"[一二两三四五六七八九十半]+\s?(?:万|千|元|块|成|年|期|个月)|[一二两三四五六七八九]百(?:块|元)?|\d+\s?(?:成|年|期|个月|years?|months?))"
 )
+# "bump the down payment up by 20k", "cut the loan by 10k", "put 20k more down"
+REL_EDIT_EN = re.compile(
+    r"\b(?P<dir>bump|raise|increase|lower|reduce|cut|drop|decrease)\s+(?:the\s+|my\s+)?"
+    r"(?P<slot>down ?payment|deposit|loan(?: amount)?|budget|monthly(?: payment)?|payment|term)\s+(?:up\s+|down\s+)?"
+    r"by\s+(?P<num>\d+(?:\.\d+)?\s?(?:k|w|万|千|yuan)?|\d+\s?(?:years?|months?))")
 REL_TERM_UNIT = re.compile(r"年|期|个月|years?|months?")
 ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
 
@@ -95,11 +103,20 @@ ASK_FIELD = (
 )
 SCHEDULE_ROW = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,3})\s?(?:期|个月(?!供))")
 
-CAR_PRICE = re.compile(r"(?:那|这)(?:台|辆|款|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?万)(?:块)?(?:的|左右的)")
+CAR_PRICE = re.compile(r"(?:那|这|(?<=看中)一|(?<=看上)一|(?<=相中)一|(?<=选了)一|(?<=定了)一)(?:台|辆|款|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?万)(?:块)?(?:的|左右的)")
 INCOME_AMOUNT = re.compile(
     r"(?P<cue>月入|月薪|到手|税后|收入|工资|一个月|每月|每个月)(?:大概|差不多|有|能有|能拿|拿|才|就|是|都|也就)?\s?"
     r"(?P<amount>(?>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|[一二两三四五六七八九十]+(?:万|千)[一二三四五六七八九]?))"
     r"(?!(?:块钱?)?的?(?:车|月供|房贷|车贷))")
+EN_PRINCIPAL = re.compile(r"(?:payments?|monthly|installments?)\s+(?:on|for)\s+(?:a\s+|an\s+)?(?P<amount>\d+(?:\.\d+)?\s?(?:k|w|万|yuan|rmb)?)"
+                          r"(?!\s*(?:car|vehicle|suv|sedan))")
+# "那一千五呢", "要是5万的话呢", "what about 2500?": the same question with another amount.
+WHAT_ABOUT = re.compile(r"^\s*(?:那|那要是|要是|如果|那如果)?\s*[\d一二两三四五六七八九十百千万点半.]+\s?(?:万|千|k|w|元|块)?\s?(?:的话)?\s?"
+                        r"(?:呢|怎么样|行吗|行不|可以吗|可以不)[？?]?\s*$|^\s*(?:what|how) about\s+\d")
+POLICY_TOPIC = re.compile(r"违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
+                          r"投诉|审批(?:要)?多久|放款|多久|到账|penalt|early repay|documents?|insurance|credit report|fees?")
+ANNUAL_INCOME = re.compile(r"年收入|年薪|一年(?:能)?(?:挣|赚|收入|到手)|年入|annual (?:income|salary)|a year salary|per year|a year")
+ZERO_DOWN = re.compile(r"零首付|0首付|不付首付|不要首付|免首付|no down ?payment|zero down")
 WORKING = re.compile(r"上班|工作|打工|做生意|跑车|跑网约车|开店|厂里|公司")
 
 # ------------------------------------------------------------------ negations ("不要插混的了")
@@ -124,13 +141,13 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
         r"自己有房|有(?:一)?套房|有房子?(?!贷)|名下有房|房子是自己的|自己的房子|自有住房|买了房|有房产|全款房|"
         r"own (?:a |my )?(?:home|house|flat|apartment)|homeowner")),
     ("home_status", "rent", re.compile(r"租房|租的房|租房子|租的|i rent|renting|rented (?:flat|apartment)")),
-    ("home_status", "parents", re.compile(r"(?:跟|和)(?:父母|爸妈)(?:一起)?住|住(?:在)?(?:父母|爸妈)家|live with (?:my )?parents")),
+    ("home_status", "parents", re.compile(r"(?:跟|和)(?:我)?(?:父母|爸妈|家里人)(?:一起|一块|一块儿)?住|住(?:在)?(?:父母|爸妈)家|live with (?:my )?parents")),
     ("has_delinquency", True, re.compile(
         r"逾期过|有过逾期|逾期了?(?:一|两|几|1|2)次|(?:信用卡|花呗|网贷|贷款).{0,4}逾期|征信(?:上)?有.{0,4}(?:逾期|污点|问题)|"
         r"有逾期记录|征信(?:不好|花了|有点花|黑了)|黑户|missed (?:a |some )?payments?|late payments?|was late|"
         r"(?:bad|poor) credit")),
     ("has_delinquency", False, re.compile(
-        r"(?:没|没有|从没|从未|从来没)(?:有)?(?:过)?逾期|征信(?:良好|很好|没问题|干净|挺好|不错)|"
+        r"(?:没|没有|从没|从未|从来没)(?:有)?(?:过)?逾期|征信.{0,3}(?:良好|很好|没问题|干净|挺好|不错)|"
         r"no (?:late|missed) payments|never (?:missed|late)|clean credit|good credit")),
     ("income_in_cash", True, re.compile(r"工资(?:是)?(?:发|给|领)?现金|现金(?:发|结)(?:工资|薪)?|收入(?:都是|是)现金|发现金|"
                                         r"paid in cash|cash wages|cash income")),
@@ -151,7 +168,9 @@ ASSESS_REQUEST = re.compile(
     r"能批吗|能不能批|批得下来|批不批|额度(?:有)?多少|\bassess|pre-?assess|check (?:if|whether) i|am i eligible|"
     r"would i qualify|do i qualify|can i (?:get|be) (?:a loan|approved|qualified)|my chances")
 EXPLICIT_ASSESS = re.compile(r"(?<!不用)(?<!不要)(?:评估|预审)(?:一下|下|看看)?(?:吧|呗)?|\bassess (?:me|my)|pre-?assess(?:ment)?|"
-                             r"check (?:if|whether) i (?:qualify|am eligible)")
+                             r"check (?:if|whether) i(?:'d| would)? (?:qualify|am eligible|get approved)|"
+                             r"(?:我|我这|我这种|我这样)[^，。？?]{0,6}(?:能|可以|能不能)(?:过|批)(?:吗|不|么)?|"
+                             r"(?:帮我)?看看(?:我)?能不能(?:批|过|贷下来)|能不能批下来|批得下来(?:吗|不)")
 PERSONAL = re.compile(r"我|本人|\bi\b|\bmy\b|\bme\b")
 OWNERSHIP = re.compile(r"我(?:有|的|家)|我(?:现在|目前)?(?:这|那)(?:台|辆)|押一下|押车|抵押我|自己的车|名下|\bmy car\b|\bi have a\b|\bi own\b")
 AFFIRM = re.compile(r"^\s*(?:嗯+|好+的?|好吧|行+|可以|(?<!不)同意|我同意|没问题|是的?|对+|确认|ok|okay|yes|yep|yeah|sure|"

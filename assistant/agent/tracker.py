@@ -35,6 +35,7 @@ from assistant.nlu.numbers import find_quantities, to_number
 from assistant.nlu.slots import extract_slots, prepare
 
 SHORT_ANSWER_CHARS = 16
+PRICE_FACTS = ("vehicle_price", "down_payment", "down_payment_ratio", "loan_amount")
 WEAK_CONFIDENCE = 0.55
 # Intents whose "能…吗" form is usually a rule question rather than a request to be assessed.
 RULE_PRONE = frozenset({"eligibility_check", "apply", "collateral_loan"})
@@ -69,6 +70,7 @@ class OfflineCommandGenerator:
         self._debts(state, norm, commands, spans)
         self._ranges(norm, commands, spans)
         self._car_price(norm, commands, spans)
+        self._principal_en(norm, commands, spans)
         self._relative(state, norm, commands, spans)
         self._income(norm, commands, spans)
         reference = self._reference(state, norm, commands, spans)
@@ -86,13 +88,21 @@ class OfflineCommandGenerator:
         named_car = self._named_vehicle(state, intent, text, slots)
         self._negations(norm, commands, slots)
         self._profile(norm, commands)
-        correcting = bool(cues.CORRECTION.search(norm))
-        slots = self._retarget_correction(state, slots, correcting)
+        what_about = bool(cues.WHAT_ABOUT.match(norm))
+        correcting = bool(cues.CORRECTION.search(norm)) or what_about
+        slots = self._retarget_correction(state, slots, correcting, norm if what_about else None)
         for name, value in slots.items():
             commands.append(CorrectSlot(slot=name, value=value) if correcting and name in state.slots
                             else SetSlot(slot=name, value=value))
         if named_car is not None:
             commands.append(SetSlot(slot="vehicle_id", value=named_car))
+        self._annual_income(norm, commands)
+        clash = self._contradiction(state, norm, commands)
+        if clash is not None:
+            # Keep what is not in dispute (the price, the term); ask about the rest and act on nothing.
+            question, contested = clash
+            kept = [c for c in commands if isinstance(c, SetSlot) and c.slot not in contested]
+            return [*kept, question], state.flow or prediction.intent, 1.0
 
         if consent is not None:
             # "月收入一万 同意查": the consent, and the facts said with it.
@@ -158,16 +168,21 @@ class OfflineCommandGenerator:
                     found.append((False, int(value), (max(0, q.start - 16), q.end + 14)))
         if not found:
             return
-        _, value, _ = min(found, key=lambda f: (f[0], f[2][0]))
+        _, value, span = min(found, key=lambda f: (f[0], f[2][0]))
         commands.append(SetSlot(slot="max_monthly_payment", value=value))
-        spans.extend(span for _, _, span in found)
+        spans.append(span)
+        # Other amounts said as payments in the same breath ("三千左右，别超过三千二") are not budgets either.
+        spans.extend(s for approx, v, s in found if s != span and _is_payment_amount(norm, s))
 
     def _debts(self, state: SessionState, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """Existing monthly repayments by kind ("每月还房贷5千", "I already pay 3k a month on a car loan")."""
         if cues.NO_DEBT.search(norm):
             commands.append(SetSlot(slot="monthly_debt_payments", value=0))
             return
+        specific = False
         for kind, pattern in cues.DEBT_KINDS:
+            if kind == "other" and specific:
+                break  # "信用卡…还有个车贷…还能再贷款买车": the generic word is the loan wanted, not a debt
             for m in pattern.finditer(norm):
                 if any(s <= m.start() < e for s, e in spans):
                     continue
@@ -178,7 +193,9 @@ class OfflineCommandGenerator:
                     spans.append((m.start(), m.end()))
                     break
                 known = kind in state.debts and bool(cues.CORRECTION.search(norm))  # "the car loan is actually 4.5k"
-                if cues.DEBT_FUTURE.search(clause) or not (known or cues.DEBT_EXISTING.search(norm[lo:hi])):
+                existing = cues.DEBT_OTHER_EXISTING if kind == "other" else cues.DEBT_EXISTING
+                running = existing.search(norm[lo:hi]) or existing.search(clause)
+                if cues.DEBT_FUTURE.search(clause) or not (known or running):
                     continue
                 amount = _nearest_money(norm, m.start(), m.end(), lo, hi)
                 if amount is None:
@@ -187,6 +204,7 @@ class OfflineCommandGenerator:
                 if not 100 <= value <= 1_000_000:
                     continue
                 commands.append(AddDebt(debt_kind=kind, monthly_payment=int(value)))
+                specific = specific or kind != "other"
                 # The stretch about the debt: no other amount in it is the customer's income or a loan.
                 seg_lo, seg_hi = _segment_bounds(norm, min(start, m.start()), max(end, m.end()))
                 spans.append((seg_lo, seg_hi))
@@ -233,6 +251,18 @@ class OfflineCommandGenerator:
         commands.append(SetSlot(slot="vehicle_price", value=int(q.value)))
         spans.append((m.start(), m.end()))
 
+    @staticmethod
+    def _principal_en(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """'the monthly payment on 150k': the amount borrowed."""
+        m = cues.EN_PRINCIPAL.search(norm)
+        if m is None or any(m.start() < e and s < m.end() for s, e in spans):
+            return
+        q = next((q for q in find_quantities(norm)
+                  if q.kind == "money" and m.start("amount") <= q.start < m.end()), None)
+        if q is not None and 1_000 <= q.value <= 20_000_000:
+            commands.append(SetSlot(slot="loan_amount", value=int(q.value)))
+            spans.append((m.start("amount"), m.end()))
+
     def _income(self, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """'一个月到手八千', '月入1万': monthly income the NLU may read as something else."""
         for m in cues.INCOME_AMOUNT.finditer(norm):
@@ -240,7 +270,9 @@ class OfflineCommandGenerator:
                 continue
             if m.group("cue") in ("一个月", "每月", "每个月") and not cues.WORKING.search(norm):
                 continue  # "一个月三千" alone may be a payment; with "上班" it is what they earn
-            q = next((q for q in find_quantities(m.group("amount")) if q.kind in ("money", "number")), None)
+            # The amount as the whole text reads it ("1万2" is 12,000, not the "1万" the cue's group holds).
+            q = next((q for q in find_quantities(norm) if q.kind in ("money", "number")
+                      and m.start("amount") <= q.start < m.end("amount")), None)
             value = _money_value(q) if q is not None else None
             if value is None or not 1_000 <= value <= 1_000_000:
                 continue
@@ -248,11 +280,62 @@ class OfflineCommandGenerator:
             spans.append((m.start(), m.end()))
             return
 
+    @staticmethod
+    def _annual_income(norm: str, commands: list[Any]) -> None:
+        """'年收入三十万' is 25,000 a month, never a monthly income of 300,000."""
+        m = cues.ANNUAL_INCOME.search(norm)
+        if m is None:
+            return
+        q = next((q for q in find_quantities(norm)
+                  if q.kind in ("money", "number") and m.end() <= q.start <= m.end() + 6), None)
+        value = _money_value(q) if q is not None else None
+        if value is None or not 10_000 <= value <= 100_000_000:
+            return
+        monthly = [c for c in commands if isinstance(c, SetSlot) and c.slot == "monthly_income"]
+        for c in monthly:
+            if Decimal(str(c.value)) == value:
+                commands.remove(c)  # the NLU read the annual figure as monthly
+        commands.append(SetSlot(slot="annual_income", value=int(value)))
+
+    @staticmethod
+    def _contradiction(state: SessionState, norm: str, commands: list[Any]) -> tuple[Clarify, set[str]] | None:
+        """Facts that cannot all be true: ask which, and act on none of them."""
+        said = {c.slot: c.value for c in commands if isinstance(c, SetSlot)}
+        annual = said.pop("annual_income", None)
+        for c in [c for c in commands if isinstance(c, SetSlot) and c.slot == "annual_income"]:
+            commands.remove(c)
+        if annual is not None:
+            monthly = said.get("monthly_income")
+            if monthly is not None and abs(annual / 12 - monthly) > 0.5 * monthly:
+                return Clarify(zh=f"您说月薪{monthly:,}元，又说年收入{annual:,}元（约每月{annual / 12:,.0f}元），"
+                                  "两者对不上。请问您每月的税后收入大约是多少？",
+                               en=f"You said {monthly:,} a month but {annual:,} a year (about {annual / 12:,.0f} a "
+                                  "month); which is right? What is your monthly take-home income?"), {"monthly_income"}
+            if monthly is None:
+                commands.append(SetSlot(slot="monthly_income", value=round(annual / 12)))
+        facts = {**state.slots, **said}
+        price, down, loan = facts.get("vehicle_price"), facts.get("down_payment"), facts.get("loan_amount")
+        fresh = {"vehicle_price", "down_payment", "loan_amount"} & set(said)
+        if fresh and price and down is not None and down >= price:
+            return Clarify(zh=f"首付{down:,}元不低于车价{price:,}元，这样就不需要贷款了。"
+                              "请确认一下车价和首付各是多少？",
+                           en=f"A down payment of {down:,} is not below the price of {price:,}, so there would be "
+                              "no loan. Could you confirm the price and the down payment?"), set(PRICE_FACTS)
+        if fresh and price and loan and loan > price:
+            return Clarify(zh=f"贷款{loan:,}元超过了车价{price:,}元，请确认一下车价和贷款金额？",
+                           en=f"A loan of {loan:,} is more than the price of {price:,}; could you confirm both?"), \
+                set(PRICE_FACTS)
+        if cues.ZERO_DOWN.search(norm) and (said.get("down_payment") or 0) > 0:
+            return Clarify(zh="您提到零首付，又说首付要交一部分，请问首付到底是多少？",
+                           en="You mentioned no down payment and also a down payment; how much will you put down?"), {
+                               "down_payment", "down_payment_ratio"}
+        return None
+
     # ------------------------------------------------------------------ relative edits
     def _relative(self, state: SessionState, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         for m in cues.REL_EDIT.finditer(norm):
-            if any(s <= m.start() < e for s, e in spans):
-                continue
+            if any(m.start() < e and s < m.end() for s, e in spans):
+                continue  # overlaps a cap, a debt or a range already read
             num = m.group("num")
             if cues.ABSOLUTE_TO.search(norm[m.start("dir"):m.start("num")]):
                 continue  # 首付提高到5万: an absolute value, read by the NLU
@@ -271,6 +354,16 @@ class OfflineCommandGenerator:
             commands.append(CorrectSlot(slot=slot, delta=float(sign * delta)))
             spans.append((m.start(), m.end()))
             return
+        m = cues.REL_EDIT_EN.search(norm)
+        if m is not None and not any(m.start() < e and s < m.end() for s, e in spans):
+            slot = _rel_slot(m.group("slot"), norm, m.start(), state)
+            if cues.REL_TERM_UNIT.search(m.group("num")):
+                slot = "term_months"
+            delta = _delta(m.group("num"), slot)
+            if slot is not None and delta is not None:
+                sign = 1 if m.group("dir") in ("bump", "raise", "increase") else -1
+                commands.append(CorrectSlot(slot=slot, delta=float(sign * delta)))
+                spans.append((m.start(), m.end()))
 
     # ------------------------------------------------------------------ references to what was shown
     def _reference(self, state: SessionState, norm: str, commands: list[Any],
@@ -387,14 +480,23 @@ class OfflineCommandGenerator:
         return str(vehicle.id)
 
     @staticmethod
-    def _retarget_correction(state: SessionState, slots: dict[str, Any], correcting: bool) -> dict[str, Any]:
-        """'说错了，是22万': a bare corrected amount corrects the money fact said last, not a new budget."""
+    def _retarget_correction(state: SessionState, slots: dict[str, Any], correcting: bool,
+                             what_about: str | None = None) -> dict[str, Any]:
+        """'说错了，是22万', '那一千五呢': a bare amount changes the money fact said last, not a new budget."""
+        money = ("budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income", "max_monthly_payment")
+        if what_about is not None and not slots:
+            q = next((q for q in find_quantities(what_about) if q.kind in ("money", "number")), None)
+            value = _money_value(q) if q is not None else None
+            recent = next((s for s in reversed(state.last_slots) if s in money and s in state.slots
+                           and value is not None and _plausible(s, value)), None)
+            if value is not None and recent is not None:
+                return {recent: int(value)}
         if not correcting or len(slots) != 1:
             return slots
         (name, value), = slots.items()
-        money = ("budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income")
         if name in money and name not in state.slots and state.last_slots:
-            recent = next((s for s in reversed(state.last_slots) if s in money and s in state.slots), None)
+            recent = next((s for s in reversed(state.last_slots) if s in money and s in state.slots
+                           and _plausible(s, Decimal(str(value)))), None)
             if recent is not None:
                 return {recent: value}
         return slots
@@ -444,6 +546,10 @@ class OfflineCommandGenerator:
                 not cues.WORDS.search(norm)):
             commands.append(Clarify(zh="", en=""))  # keyboard noise: ask what they meant
             return
+        context_only = all(isinstance(c, SetSlot) and c.slot in ("city",) for c in commands)
+        if intent == "out_of_scope" and commands and context_only:
+            commands.append(ChitChat(act="out_of_scope"))  # "北京天气怎么样": a city named is not a request
+            return
         if intent in ("greeting", "goodbye", "out_of_scope"):
             if not commands:
                 commands.append(ChitChat(act=intent))  # type: ignore[arg-type]
@@ -460,11 +566,15 @@ class OfflineCommandGenerator:
                 commands.append(StartFlow(flow="eligibility_check"))
             return
         if intent in RULE_PRONE and self._rule_question(state, intent, norm):
-            commands.append(AnswerKnowledge(questions=questions or [text]))
             own_car = cues.OWNERSHIP.search(norm) or any(
                 isinstance(c, SetSlot) and c.slot in ("vehicle_age_years", "mileage_km") for c in commands)
             if intent == "collateral_loan" and own_car:
-                commands.append(StartFlow(flow=intent))  # their own car's facts: value it, not just the rule
+                commands.append(StartFlow(flow=intent))  # their own car's facts: value it
+                if not any(isinstance(c, SetSlot) and c.slot == "vehicle_id" for c in commands):
+                    # no model yet, so no valuation this turn: answer the rule they asked about meanwhile
+                    commands.append(AnswerKnowledge(questions=questions or [text]))
+                return
+            commands.append(AnswerKnowledge(questions=questions or [text]))
             return
         if intent in FLOWS:
             if reference is not None and intent == state.flow and intent != "document_request":
@@ -483,7 +593,7 @@ class OfflineCommandGenerator:
         if intent == "collateral_loan":
             return not re.search(r"想|要|打算|帮我|i want|i'd like|need", norm) or bool(
                 re.search(r"能不能做|能做|可以做|能抵押|可以抵押|can (?:an?|my) .* be|is it possible", norm))
-        personal_facts = re.search(r"月薪|收入|工资|年薪|我\d+岁|income|salary|earn", norm)
+        personal_facts = re.search(r"(?:月薪|收入|工资|年薪|到手|income|salary|earn)[^，。,.]{0,6}\d|我\d+岁", norm)
         return not personal_facts
 
     def _questions(self, text: str, norm: str) -> list[str]:
@@ -496,7 +606,10 @@ class OfflineCommandGenerator:
         return questions[:4]
 
     def _is_policy_clause(self, clause: str) -> bool:
-        prediction = self.nlu.classifier.predict(prepare(clause))
+        norm = prepare(clause)
+        if cues.POLICY_TOPIC.search(norm) and not _states_amount(norm):
+            return True  # "等额本金和等额本息哪个划算": a topic the documents explain
+        prediction = self.nlu.classifier.predict(norm)
         return prediction.intent in ("policy_question", "product_inquiry") and prediction.confidence >= 0.5
 
 
@@ -510,6 +623,20 @@ def _nlu_slots() -> frozenset[str]:
     from assistant.nlu.slots import SLOT_NAMES
 
     return frozenset(SLOT_NAMES)
+
+
+def _plausible(slot: str, value: Decimal) -> bool:
+    """Whether an amount could be this fact (25万 is no monthly payment; 1,500 is no car price)."""
+    if slot == "max_monthly_payment":
+        return 100 <= value <= 50_000
+    if slot in ("budget", "vehicle_price", "loan_amount"):
+        return value >= 10_000
+    return True
+
+
+def _is_payment_amount(norm: str, span: tuple[int, int]) -> bool:
+    """Whether the text between a payment cue and its amount is only limit words (not another fact's cue)."""
+    return not re.search(r"首付|首期|预算|车价|贷款|贷|收入|月薪|down|budget|price|loan", norm[span[0]:span[1]])
 
 
 def _states_amount(norm: str) -> bool:

@@ -138,6 +138,8 @@ def test_with_an_llm_configured_each_scenario_runs_k_times(llm_settings, fake_ll
     assert "pass^2" in out and "calls/turn" in out
     assert figures["llm_k"] == 2
     assert 0.0 <= figures["llm_pass_k"] <= figures["llm_mean_pass_rate"] <= 1.0
-    # 3 turns × 2 runs went to the fake model (greeting, goodbye and the quote are each phrased once).
-    assert len(fake_llm.completions) == 6
+    # 3 turns × 2 runs: each turn one commands call; greeting and goodbye are also phrased (a second
+    # call), the quote is a template (none).
+    assert len(fake_llm.completions) == 10
+    assert sum(1 for r in fake_llm.completions if r.tools) == 6
     assert figures["llm_engines"].get("llm") == 6

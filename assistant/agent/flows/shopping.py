@@ -77,7 +77,12 @@ def recommend(run: FlowRun) -> None:
 
 
 def _within_means(offer: dict[str, Any], s: dict[str, Any], services: Any) -> bool:
+    """An alternative worth showing as a plan: within the cap, affordable, and not a fraction of the car
+    asked for (a 3万 microcar is no answer to "30万的车 月供500")."""
     payment = Decimal(str(offer["monthly_payment"]))
+    budget = s.get("budget") or s.get("vehicle_price")
+    if budget is not None and Decimal(str(offer["vehicle_price"])) < Decimal(str(budget)) * Decimal("0.5"):
+        return False
     cap = s.get("max_monthly_payment")
     if cap is not None and payment > Decimal(str(cap)):
         return False
