@@ -16,7 +16,8 @@ PAYMENT_CUE = re.compile(r"月供|每月还款|每个月还款|每月还|每个�
                          r"monthly payments?|monthly|payments?|a month|per month|/month|/mo\b|each month")
 LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|希望)?(?:超过|超出|超|高于|多于)|不超|控制在|压在|压到|放宽到|放到|提到|调到|"
                           r"保持在|最多|最高|顶多|小于|低于|不到|以内的|在|under|below|max(?:imum)?|at most|"
-                          r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under")
+                          r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under|"
+                          r"(?:don'?t|do not|not|never)\b[^.]{0,24}\bmore than")
 LIMIT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|左右|上下|max|or less|tops|at most|or under)")
 REPAYMENT_CUE = re.compile(r"月供|还款|还|月付|payment")
 INCOME_CUE = re.compile(r"到手|收入|工资|月入|月薪|挣|赚|薪水|salary|income|earn|make|take home")
@@ -37,7 +38,7 @@ DEBT_EXISTING = re.compile(r"每月还|每个月还|月还|还着|在还|还有|
 # A generic 贷款 / loan is a debt only with words that say it is running now (not "the loan I want").
 DEBT_OTHER_EXISTING = re.compile(r"还着|在还|已经|目前|现在还|每月还|每个月还|还有(?:个|一笔)|\balready\b|\bcurrently\b|"
                                  r"\bexisting\b|\bpaying\b|\banother\b|\bother\b")
-DEBT_FUTURE = re.compile(r"想贷|要贷|打算贷|准备贷|申请|贷多少|能贷|借多少|want to borrow|looking to borrow")
+DEBT_FUTURE = re.compile(r"想贷|要贷|打算贷|准备贷|申请|贷多少|能贷|借多少|(?:能|可以|想|要)?(?:做|办)(?:个)?车贷|贷款买|want to borrow|looking to borrow")
 # "还没还完" is a debt still running, not one paid off.
 DEBT_PAID_OFF = re.compile(r"(?<![没未])(?:还清|还完|结清)(?!了?吗)|不用还了|paid off|cleared|finished paying")
 NO_DEBT = re.compile(r"没有(?:其他|别的|任何)?(?:贷款|负债|欠款|房贷|车贷)|无(?:负债|贷款)|没负债|没贷款|零负债|"
@@ -113,10 +114,14 @@ EN_PRINCIPAL = re.compile(r"(?:payments?|monthly|installments?)\s+(?:on|for)\s+(
 # "那一千五呢", "要是5万的话呢", "what about 2500?": the same question with another amount.
 WHAT_ABOUT = re.compile(r"^\s*(?:那|那要是|要是|如果|那如果)?\s*[\d一二两三四五六七八九十百千万点半.]+\s?(?:万|千|k|w|元|块)?\s?(?:的话)?\s?"
                         r"(?:呢|怎么样|行吗|行不|可以吗|可以不)[？?]?\s*$|^\s*(?:what|how) about\s+\d")
-POLICY_TOPIC = re.compile(r"违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
-                          r"投诉|审批(?:要)?多久|放款|多久|到账|penalt|early repay|documents?|insurance|credit report|fees?")
+POLICY_TOPIC = re.compile(r"车龄|年限|里程(?:数)?(?:有)?(?:要求|限制)|最长(?:能)?(?:分|贷)|最低首付|首付最低|有(?:什么|啥)?要求|违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
+                          r"投诉|审批(?:要)?多久|放款|多久|到账|区别|什么意思|penalt|early repay|documents?|insurance|"
+                          r"credit report|fees?|difference|flat rate|real (?:annual )?rate|apr\b")
 ANNUAL_INCOME = re.compile(r"年收入|年薪|一年(?:能)?(?:挣|赚|收入|到手)|年入|annual (?:income|salary)|a year salary|per year|a year")
 ZERO_DOWN = re.compile(r"零首付|0首付|不付首付|不要首付|免首付|no down ?payment|zero down")
+CAP_FOLLOW_UP = re.compile(r"keep it (?:under|below)|(?:under|below|at most|max)\s|压到|压在|控制在|不超过|别超过|最多")
+BUY_CUE = re.compile(r"买(?:个|台|辆|部|车|一台|一辆)|推荐|看看(?:有)?(?:什么|啥)?车|换(?:个|台|辆)车|"
+                     r"want (?:a|another|a second) (?:car|suv|sedan|mpv)|looking for|show me|recommend")
 WORKING = re.compile(r"上班|工作|打工|做生意|跑车|跑网约车|开店|厂里|公司")
 
 # ------------------------------------------------------------------ negations ("不要插混的了")
@@ -159,7 +164,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
 # A run of real words (two or more Chinese characters that are not laughter, or an English word): a
 # message without one ("？？？ｓｄｆｇ哈哈哈1111") is keyboard noise.
 WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?![a-z]*(?:sdf|asd|qwe|zxc))(?!([a-z])\1+\b)[a-z]{3,}\b")
-QUESTION_CUE = re.compile(r"吗|么|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
+QUESTION_CUE = re.compile(r"吗|么|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
                           r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|can|could|do|does|is|are|will|"
                           r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")
 ASSESS_REQUEST = re.compile(

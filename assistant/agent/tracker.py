@@ -67,6 +67,8 @@ class OfflineCommandGenerator:
         commands: list[Any] = []
         spans: list[tuple[int, int]] = []
         self._caps(norm, commands, spans)
+        if not commands and "max_monthly_payment" in state.slots:
+            self._cap_follow_up(norm, commands, spans)
         self._debts(state, norm, commands, spans)
         self._ranges(norm, commands, spans)
         self._car_price(norm, commands, spans)
@@ -90,7 +92,9 @@ class OfflineCommandGenerator:
         self._profile(norm, commands)
         what_about = bool(cues.WHAT_ABOUT.match(norm))
         correcting = bool(cues.CORRECTION.search(norm)) or what_about
-        slots = self._retarget_correction(state, slots, correcting, norm if what_about else None)
+        # Only a short correction ("说错了，是22万") is a bare amount to retarget; a longer one names its fact.
+        retarget = correcting and (what_about or len(norm) <= 24)
+        slots = self._retarget_correction(state, slots, retarget, norm if what_about else None)
         for name, value in slots.items():
             commands.append(CorrectSlot(slot=name, value=value) if correcting and name in state.slots
                             else SetSlot(slot=name, value=value))
@@ -174,6 +178,19 @@ class OfflineCommandGenerator:
         # Other amounts said as payments in the same breath ("三千左右，别超过三千二") are not budgets either.
         spans.extend(s for approx, v, s in found if s != span and _is_payment_amount(norm, s))
 
+    @staticmethod
+    def _cap_follow_up(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """With a cap already set, 'keep it under 2500' / '压到两千' changes the cap."""
+        m = cues.CAP_FOLLOW_UP.search(norm)
+        if m is None:
+            return
+        q = next((q for q in find_quantities(norm) if q.kind in ("money", "number") and q.start >= m.end() - 1
+                  and q.start <= m.end() + 4), None)
+        value = _money_value(q) if q is not None else None
+        if value is not None and 100 <= value <= 50_000:
+            commands.append(SetSlot(slot="max_monthly_payment", value=int(value)))
+            spans.append((m.start(), q.end))
+
     def _debts(self, state: SessionState, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """Existing monthly repayments by kind ("每月还房贷5千", "I already pay 3k a month on a car loan")."""
         if cues.NO_DEBT.search(norm):
@@ -197,7 +214,10 @@ class OfflineCommandGenerator:
                 running = existing.search(norm[lo:hi]) or existing.search(clause)
                 if cues.DEBT_FUTURE.search(clause) or not (known or running):
                     continue
-                amount = _nearest_money(norm, m.start(), m.end(), lo, hi)
+                # An amount in the debt's own stretch of text first ("信用卡分期每月还一千五"), else the nearest.
+                seg_lo, seg_hi = _segment_bounds(norm, m.start(), m.end())
+                amount = _nearest_money(norm, m.start(), m.end(), seg_lo, seg_hi) or _nearest_money(
+                    norm, m.start(), m.end(), lo, hi)
                 if amount is None:
                     continue
                 value, start, end = amount
@@ -510,6 +530,11 @@ class OfflineCommandGenerator:
         if cues.EXPLICIT_ASSESS.search(norm) and intent not in ("document_request", "human_handoff", "complaint",
                                                                 "collateral_loan"):
             return "eligibility_check"  # "那评估一下吧 车价16万…": an assessment asked for in so many words
+        facts = {**state.slots, **slots}
+        shopping = "budget" in facts and not {"vehicle_price", "loan_amount"} & set(facts)
+        if shopping and (intent == "payment_calculation" or (
+                intent in ("eligibility_check", "apply") and cues.BUY_CUE.search(norm))):
+            return "car_recommendation"  # a budget and no car yet: the customer is shopping
         if active and state.pending_slot == VEHICLE_MODEL and (named_car or "vehicle_price" in slots):
             return active
         if active and state.pending_slot and state.pending_slot in slots:
@@ -580,7 +605,12 @@ class OfflineCommandGenerator:
             if reference is not None and intent == state.flow and intent != "document_request":
                 return  # a pick or a question about a shown offer, answered by the manager
             commands.append(StartFlow(flow=intent))
-            extra = [q for q in questions if self._is_policy_clause(q)] if len(questions) > 1 else []
+            if len(questions) > 1:
+                extra = [q for q in questions if self._is_policy_clause(q)]
+            else:  # one question beside the task: answered when it is plainly about a rule ("车龄有要求没")
+                extra = [q for q in questions if _rule_topic(q)]
+            if intent == "complaint" and questions:
+                extra = questions  # "我能去哪投诉": the complaint is logged and the question answered
             if extra:
                 commands.append(AnswerKnowledge(questions=extra))
 
@@ -599,7 +629,7 @@ class OfflineCommandGenerator:
     def _questions(self, text: str, norm: str) -> list[str]:
         """The question clauses of a message (a customer often asks two things at once)."""
         parts = [p.strip() for p in re.split(
-            r"(?<=[？?])|[。！!；;\n]|(?<=吗)[，,\s]|(?<=呢)[，,\s]|(?<=没)[，,\s]|\s还有(?=[^，。？?]{4,})|"
+            r"(?<=[？?])|[。！!；;\n]|(?<=吗)[，,\s]|(?<=呢)[，,\s]|(?<=没)[，,\s]|\s?(?:还有|然后|另外|顺便)(?=[^，。？?]{4,})|"
             r",?\s+and\s+(?=(?:is|are|do|does|can|could|how|what|will|should|when|why)\b)",
             text, flags=re.I) if p and p.strip()]
         questions = [p for p in parts if len(p) >= 3 and cues.QUESTION_CUE.search(prepare(p))]
@@ -607,7 +637,7 @@ class OfflineCommandGenerator:
 
     def _is_policy_clause(self, clause: str) -> bool:
         norm = prepare(clause)
-        if cues.POLICY_TOPIC.search(norm) and not _states_amount(norm):
+        if _rule_topic(clause):
             return True  # "等额本金和等额本息哪个划算": a topic the documents explain
         prediction = self.nlu.classifier.predict(norm)
         return prediction.intent in ("policy_question", "product_inquiry") and prediction.confidence >= 0.5
@@ -623,6 +653,12 @@ def _nlu_slots() -> frozenset[str]:
     from assistant.nlu.slots import SLOT_NAMES
 
     return frozenset(SLOT_NAMES)
+
+
+def _rule_topic(clause: str) -> bool:
+    """A question clause about a topic the documents explain, with no figures of the customer's own."""
+    norm = prepare(clause)
+    return bool(cues.POLICY_TOPIC.search(norm)) and not find_quantities(norm)
 
 
 def _plausible(slot: str, value: Decimal) -> bool:
@@ -683,7 +719,7 @@ def _nearest_money(norm: str, start: int, end: int, lo: int, hi: int) -> tuple[D
     for q in find_quantities(norm):  # the whole text: a window could cut "4.5k" into "4.5"
         if q.kind not in ("money", "number") or not lo <= q.start < hi or q.start < clause_lo:
             continue
-        if cues.INCOME_CUE.search(norm[max(0, q.start - 6):q.start]):
+        if cues.INCOME_CUE.search(norm[max(0, q.start - 12):q.start]):
             continue
         value = _money_value(q)
         if value is None:
