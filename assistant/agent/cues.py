@@ -82,7 +82,7 @@ ORDINAL_ALT = re.compile(r"方案\s?(?P<n>[一二三四五六七八九十\d]{1,2
                          r"选\s?(?P<k>[1-9一二三四五])(?![万千0-9.])|(?:option|plan|number|no\.?|#)\s?(?P<e>\d{1,2})\b")
 EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
                "fifth": 5, "5th": 5, "last": -1}
-EN_ORDINAL = re.compile(r"\b(?:the\s)?(?P<w>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
+EN_ORDINAL = re.compile(r"\b(?<!\ba\s)(?<!\ban\s)(?:the\s)?(?P<w>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
                         r"\s(?:one|1|option|plan|offer|car|choice)\b")
 CHEAPEST = re.compile(r"最便宜|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|月供最低|月供(?:少|低)的那|最低的那|最省|"
                       r"cheap(?:est|er)(?: one| 1| option| plan)?|lowest (?:monthly )?payment|least expensive|lower payment")
@@ -105,6 +105,9 @@ ASK_FIELD = (
 SCHEDULE_ROW = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,3})\s?(?:期|个月(?!供))")
 
 CAR_PRICE = re.compile(r"(?:那|这|(?<=看中)一|(?<=看上)一|(?<=相中)一|(?<=选了)一|(?<=定了)一)(?:台|辆|款|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?万)(?:块)?(?:的|左右的)")
+BUDGET_CAR = re.compile(r"买(?:个|台|辆|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?[一二三四五六七八九]?万)"
+                        r"(?P<approx>左右|以内|之内|上下|出头)?(?:块)?的")
+LOAN_GIVEN = re.compile(r"贷\s?\d|贷款\s?\d|贷[一二两三四五六七八九十]+万|首付")
 INCOME_AMOUNT = re.compile(
     r"(?P<cue>月入|月薪|到手|税后|收入|工资|一个月|每月|每个月)(?:大概|差不多|有|能有|能拿|拿|才|就|是|都|也就)?\s?"
     r"(?P<amount>(?>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|[一二两三四五六七八九十]+(?:万|千)[一二三四五六七八九]?))"

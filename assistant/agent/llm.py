@@ -29,7 +29,8 @@ from assistant.tools.registry import ToolContext
 
 log = get_logger(__name__)
 
-HISTORY_TURNS = 6
+HISTORY_TURNS = 2  # the phrasing call sees the last exchanges (cut short): the reference reply carries the facts
+HISTORY_CHARS = 300
 LEAK_RUN = 16  # characters shared verbatim with the system prompt that count as a leak
 
 
@@ -132,7 +133,7 @@ class LLMEngine:
         messages: list[dict[str, Any]] = [{"role": "system", "content": self.prompts.system(state.lang)}]
         for item in history[-2 * HISTORY_TURNS:]:
             role = "user" if item["role"] == "customer" else "assistant"
-            messages.append({"role": role, "content": vault.mask(item["text"])})
+            messages.append({"role": role, "content": vault.mask(item["text"][:HISTORY_CHARS])})
         messages.append({"role": "user", "content": vault.mask(message)})
         return messages
 

@@ -37,7 +37,11 @@ from assistant.agent.types import SessionState
 from assistant.privacy import PiiVault
 
 TOOL_NAME = "emit_commands"
-HISTORY_TURNS = 3  # earlier turns sent with the message (the state carries the rest)
+# Earlier turns sent with the message; the state carries the facts and the offers shown, so the
+# assistant's (long) replies are cut short: together they keep a call under ~3,000 tokens.
+HISTORY_TURNS = 2
+HISTORY_REPLY_CHARS = 160
+HISTORY_MESSAGE_CHARS = 300
 INTENTS = (
     "car_recommendation", "payment_calculation", "rate_check", "eligibility_check", "apply", "document_request",
     "policy_question", "product_inquiry", "collateral_loan", "repayment_trouble", "complaint", "human_handoff",
@@ -85,12 +89,13 @@ class LLMCommandGenerator:
         """What is sent: the instructions with the state, a few earlier turns, the message (all masked)."""
         system = self.prompts.template(
             "system/commands", state.lang, slots=_slot_lines(), flows=_flow_lines(state.lang),
-            intents=", ".join(INTENTS), state=vault.mask(_state_text(state)))
+            state=vault.mask(_state_text(state)))
         out: list[dict[str, Any]] = [{"role": "system", "content": system}]
         for item in history[-2 * HISTORY_TURNS:]:
-            role = "user" if item["role"] == "customer" else "assistant"
-            out.append({"role": role, "content": vault.mask(item["text"][:600])})
-        out.append({"role": "user", "content": vault.mask(message)})
+            customer = item["role"] == "customer"
+            text = item["text"][:HISTORY_MESSAGE_CHARS if customer else HISTORY_REPLY_CHARS]
+            out.append({"role": "user" if customer else "assistant", "content": vault.mask(text)})
+        out.append({"role": "user", "content": vault.mask(message[:2000])})
         return out
 
     def generate(self, state: SessionState, message: str, history: list[dict[str, str]],
@@ -158,16 +163,21 @@ def parse_commands(arguments: dict[str, Any], state: SessionState) -> tuple[list
 
 
 def _slot_lines() -> str:
-    lines = []
+    """The slot schema, compactly: names grouped by type, enums with their values."""
+    groups: dict[str, list[str]] = {}
+    enums = []
     for name, spec in SLOT_SPECS.items():
-        kind = "|".join(spec.values) if spec.kind == "enum" else spec.kind
-        lines.append(f"{name}: {kind} ({spec.zh})")
-    return "; ".join(lines)
+        if spec.kind == "enum":
+            enums.append(f"{name}={'|'.join(spec.values)}")
+        else:
+            groups.setdefault(spec.kind, []).append(name)
+    parts = [f"{kind}: {', '.join(names)}" for kind, names in groups.items()]
+    return "; ".join(parts + enums)
 
 
 def _flow_lines(lang: str) -> str:
-    return "; ".join(f"{name}" + (f" ({flow.hint[0] if lang == 'zh' else flow.hint[1]})" if flow.hint[0] else "")
-                     for name, flow in FLOWS.items())
+    """The flows by name (task flows first: they collect facts over several turns)."""
+    return ", ".join(sorted(FLOWS, key=lambda name: not FLOWS[name].task))
 
 
 def _state_text(state: SessionState) -> str:

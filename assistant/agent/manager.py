@@ -40,6 +40,7 @@ from assistant.tools.registry import ToolContext
 
 # Facts tied to one particular car or calculation: a new recommendation goal does not inherit them.
 CAR_SPECIFIC = ("vehicle_price", "loan_amount")
+PROFILE_FACTS = frozenset({"employment_type", "home_status", "has_delinquency", "income_in_cash", "marital_status"})
 FIELD_NAMES = {
     "monthly_payment": ("月供", "monthly payment"), "down_payment": ("首付", "down payment"),
     "loan_amount": ("贷款", "loan"), "total_interest": ("总利息", "total interest"),
@@ -127,7 +128,10 @@ class DialogueManager:
                     parts.append(picked)
 
         flow_name = target
-        if flow_name is None and state.flow and changed:
+        # A question that mentions who the customer is ("工资发现金，这种能贷吗") is answered, not a reason to
+        # show the offers again; the fact is kept for the next search.
+        profile_only = bool(changed) and changed <= PROFILE_FACTS
+        if flow_name is None and state.flow and changed and not (questions and profile_only):
             flow = FLOWS.get(state.flow)
             if flow is not None and (changed & flow.uses or (state.pending_slot in changed)):
                 flow_name = state.flow

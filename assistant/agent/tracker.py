@@ -74,7 +74,7 @@ class OfflineCommandGenerator:
         self._car_price(norm, commands, spans)
         self._principal_en(norm, commands, spans)
         self._relative(state, norm, commands, spans)
-        self._income(norm, commands, spans)
+        self._income(state, norm, commands, spans)
         reference = self._reference(state, norm, commands, spans)
         masked = _mask(norm, spans)
 
@@ -162,7 +162,7 @@ class OfflineCommandGenerator:
             if q.kind not in ("money", "number"):
                 continue
             tail = norm[q.end:q.end + 14]
-            head = norm[max(0, q.start - 16):q.start]
+            head = norm[max(0, q.start - 28):q.start]
             if re.match(r"\s?(?:元|块|yuan|rmb)?\s?(?:a month|per month|/month|monthly|每月|一个月|每个月)", tail) and (
                     cues.LIMIT_BEFORE.search(head) or cues.LIMIT_AFTER.search(tail)):
                 if _is_debt_context(norm, q.start, q.end + 14):
@@ -261,9 +261,20 @@ class OfflineCommandGenerator:
 
     @staticmethod
     def _car_price(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
-        """'那台30万的': the price of the car meant, not a budget or a down payment."""
+        """'那台30万的': the price of the car meant; '买台二十万左右的': the budget for a car still to choose."""
         m = cues.CAR_PRICE.search(norm)
         if m is None or any(s <= m.start() < e for s, e in spans):
+            b = cues.BUDGET_CAR.search(norm)
+            if b is None or any(s <= b.start() < e for s, e in spans):
+                return
+            q = next((q for q in find_quantities(norm) if q.kind == "money" and b.start("amount") <= q.start < b.end()),
+                     None)
+            if q is None or not 5_000 <= q.value <= 20_000_000:
+                return
+            # "买台11万的车 贷8万": with the loan given, an exact figure is the price of the car in mind.
+            exact = not b.group("approx") and cues.LOAN_GIVEN.search(norm)
+            commands.append(SetSlot(slot="vehicle_price" if exact else "budget", value=int(q.value)))
+            spans.append((b.start("amount"), b.end()))
             return
         q = next((q for q in find_quantities(m.group("amount")) if q.kind == "money"), None)
         if q is None or not 5_000 <= q.value <= 20_000_000:
@@ -283,13 +294,15 @@ class OfflineCommandGenerator:
             commands.append(SetSlot(slot="loan_amount", value=int(q.value)))
             spans.append((m.start("amount"), m.end()))
 
-    def _income(self, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+    def _income(self, state: SessionState, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """'一个月到手八千', '月入1万': monthly income the NLU may read as something else."""
         for m in cues.INCOME_AMOUNT.finditer(norm):
             if any(s <= m.start() < e for s, e in spans):
                 continue
-            if m.group("cue") in ("一个月", "每月", "每个月") and not cues.WORKING.search(norm):
-                continue  # "一个月三千" alone may be a payment; with "上班" it is what they earn
+            if m.group("cue") in ("一个月", "每月", "每个月") and not (
+                    cues.WORKING.search(norm) or cues.EXPLICIT_ASSESS.search(norm)
+                    or state.flow in ("eligibility_check", "apply")):
+                continue  # "一个月三千" alone may be a payment; with "上班" or an assessment it is income
             # The amount as the whole text reads it ("1万2" is 12,000, not the "1万" the cue's group holds).
             q = next((q for q in find_quantities(norm) if q.kind in ("money", "number")
                       and m.start("amount") <= q.start < m.end("amount")), None)
@@ -530,7 +543,7 @@ class OfflineCommandGenerator:
         if cues.EXPLICIT_ASSESS.search(norm) and intent not in ("document_request", "human_handoff", "complaint",
                                                                 "collateral_loan"):
             return "eligibility_check"  # "那评估一下吧 车价16万…": an assessment asked for in so many words
-        facts = {**state.slots, **slots}
+        facts = {**state.slots, **slots, **{c.slot: c.value for c in commands if isinstance(c, SetSlot)}}
         shopping = "budget" in facts and not {"vehicle_price", "loan_amount"} & set(facts)
         if shopping and (intent == "payment_calculation" or (
                 intent in ("eligibility_check", "apply") and cues.BUY_CUE.search(norm))):
@@ -558,8 +571,10 @@ class OfflineCommandGenerator:
             refines = any(isinstance(c, AddDebt | ExcludeValue | CorrectSlot) or (
                 isinstance(c, SetSlot) and c.slot in _TRACKER_SLOTS) for c in edits) and \
                 changed <= (uses | _PROFILE_SLOTS | _TRACKER_SLOTS) and not cues.ASSESS_REQUEST.search(norm) and \
-                intent not in ("document_request", "human_handoff", "complaint", "repayment_trouble")
-            if correcting or weak or short or profile_only or refines:
+                intent not in ("document_request", "human_handoff", "complaint", "repayment_trouble") and \
+                not (cues.QUESTION_CUE.search(norm) and changed <= _WHO_SLOTS)  # "工资发现金，这种能贷吗" asks a rule
+            who_question = bool(cues.QUESTION_CUE.search(norm)) and changed <= _WHO_SLOTS
+            if (correcting or weak or short or profile_only or refines) and not who_question:
                 return active
         if active and intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and state.pending_slot:
             return active
@@ -643,6 +658,7 @@ class OfflineCommandGenerator:
         return prediction.intent in ("policy_question", "product_inquiry") and prediction.confidence >= 0.5
 
 
+_WHO_SLOTS = frozenset({"employment_type", "home_status", "has_delinquency", "income_in_cash", "marital_status"})
 _TRACKER_SLOTS = frozenset({"max_monthly_payment", "budget_min", "monthly_debt_payments", "employment_type",
                             "home_status", "has_delinquency", "income_in_cash"})
 _PROFILE_SLOTS = frozenset({"employment_type", "home_status", "has_delinquency", "income_in_cash", "marital_status",
@@ -719,7 +735,8 @@ def _nearest_money(norm: str, start: int, end: int, lo: int, hi: int) -> tuple[D
     for q in find_quantities(norm):  # the whole text: a window could cut "4.5k" into "4.5"
         if q.kind not in ("money", "number") or not lo <= q.start < hi or q.start < clause_lo:
             continue
-        if cues.INCOME_CUE.search(norm[max(0, q.start - 12):q.start]):
+        own_lo = _segment_bounds(norm, q.start, q.end)[0]  # income words in this amount's own stretch only
+        if cues.INCOME_CUE.search(norm[max(own_lo, q.start - 12):q.start]):
             continue
         value = _money_value(q)
         if value is None:

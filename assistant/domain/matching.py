@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -113,6 +114,9 @@ class MatchProfile(BaseModel):
     max_monthly_payment: Decimal | None = Field(default=None, gt=0,
                                                 description="the customer's own monthly-payment cap, yuan")
     budget_min: Decimal | None = Field(default=None, ge=0, description="lower end of a price range, yuan")
+    employment_type: Literal["fixed", "freelance", "part_time", "self_employed", "other"] | None = Field(
+        default=None, description="how the applicant earns: it decides the income proof asked for")
+    income_in_cash: bool | None = Field(default=None, description="wages paid in cash (no bank-statement income)")
     exclude_energy_types: tuple[EnergyType, ...] = Field(default=(), description="energy types ruled out (不要插混)")
     exclude_brands: tuple[str, ...] = Field(default=(), description="brands ruled out")
     exclude_body_types: tuple[BodyType, ...] = Field(default=(), description="body types ruled out")
@@ -319,6 +323,9 @@ def resolve(profile: MatchProfile, policy: MatchPolicy) -> Resolved:
         assumed["budget"] = None
         notes.append(Reason(code="no_budget", zh="未提供预算，不限车价，按月供可负担程度推荐",
                             en="no budget given: any price, ranked by affordability"))
+    proof = income_proof(profile.employment_type, profile.income_in_cash)
+    if proof is not None:
+        notes.append(proof)
     if profile.monthly_income is None:
         assumed["monthly_income"] = None
         notes.append(Reason(code="no_income",
@@ -687,6 +694,33 @@ def _unit_apr(rate: float, term: int, rate_type: RateType, fee_share: float) -> 
     if fee_share == 0 and rate_type is RateType.NOMINAL:
         return rate
     return estimate_apr(1 - fee_share, estimate_payment(1.0, rate, term, rate_type), term)
+
+
+INCOME_PROOF = {
+    "fixed": ("收入证明：近6个月工资流水或单位盖章的收入证明",
+              "income proof: 6 months of salary statements or an employer's income certificate"),
+    "self_employed": ("收入证明：营业执照及近6–12个月经营流水（对公或个人账户），经营收入按流水认定",
+                      "income proof: business licence and 6–12 months of business account statements"),
+    "freelance": ("收入证明：平台收入记录（如网约车、外卖平台流水）及近6个月银行流水，收入不固定的按平均值认定",
+                  "income proof: platform earnings records and 6 months of bank statements (irregular income is "
+                  "averaged)"),
+    "part_time": ("收入证明：各项兼职收入的流水记录", "income proof: statements for each part-time income"),
+}
+CASH_INCOME = ("收入证明：工资发现金、没有银行流水的，需单位盖章的收入证明及社保或个税缴纳记录；"
+               "收入难以核实时，审批可能按较低收入认定，可考虑提高首付或增加共同借款人",
+               "income proof: with wages in cash and no bank statements, an employer's income certificate and "
+               "social-insurance or income-tax records are needed; unverifiable income may be counted lower, so a "
+               "larger down payment or a co-borrower helps")
+
+
+def income_proof(employment_type: str | None, income_in_cash: bool | None) -> Reason | None:
+    """What income proof this applicant will be asked for (it depends on how they earn)."""
+    if income_in_cash:
+        return Reason(code="income_proof", zh=CASH_INCOME[0], en=CASH_INCOME[1])
+    if employment_type in INCOME_PROOF:
+        zh, en = INCOME_PROOF[employment_type]
+        return Reason(code="income_proof", zh=zh, en=en)
+    return None
 
 
 def affordability_reason(payment: float | Decimal, r: Resolved, apr: float | Decimal | None = None) -> Reason:

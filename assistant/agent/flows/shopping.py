@@ -15,7 +15,7 @@ MATCH_FIELDS = (
     "budget", "vehicle_price", "down_payment", "down_payment_ratio", "loan_amount", "term_months",
     "monthly_income", "body_type", "energy_type", "vehicle_condition", "brand", "city", "age",
     "repayment_method", "max_monthly_payment", "monthly_debt_payments", "budget_min", "has_delinquency",
-    "vehicle_age_years", "mileage_km",
+    "vehicle_age_years", "mileage_km", "employment_type", "income_in_cash",
 )
 EXCLUDE_ARGS = {"energy_type": "exclude_energy_types", "brand": "exclude_brands", "body_type": "exclude_body_types"}
 OFFERS_SHOWN = 3
@@ -74,6 +74,9 @@ def recommend(run: FlowRun) -> None:
     state.selected_offer = None
     state.application = application_from_offer(offers[0])
     run.draft.reply = run.reply("offers", criteria=criteria, offers=cards, assumed=assumed)
+    proof = next((n for n in data.get("notes") or [] if n.get("code") == "income_proof"), None)
+    if proof is not None:  # how this customer earns decides the papers they will need
+        run.draft.reply += "\n" + (proof["zh"] if run.lang == "zh" else proof["en"]) + ("。" if run.lang == "zh" else ".")
 
 
 def _within_means(offer: dict[str, Any], s: dict[str, Any], services: Any) -> bool:
