@@ -76,7 +76,7 @@ def recommend(run: FlowRun) -> None:
     run.draft.reply = run.reply("offers", criteria=criteria, offers=cards, assumed=assumed)
     proof = next((n for n in data.get("notes") or [] if n.get("code") == "income_proof"), None)
     if proof is not None:  # how this customer earns decides the papers they will need
-        run.draft.reply += "\n" + (proof["zh"] if run.lang == "zh" else proof["en"]) + ("。" if run.lang == "zh" else ".")
+        run.draft.reply += "\n" + run.pick(proof["zh"] + "。", proof["en"] + ".")
 
 
 def _within_means(offer: dict[str, Any], s: dict[str, Any], services: Any) -> bool:
