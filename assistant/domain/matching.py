@@ -1022,7 +1022,13 @@ def match(profile: MatchProfile, catalogue: Catalogue, policy: MatchPolicy | Non
 def _offers(catalogue: Catalogue, r: Resolved, policy: MatchPolicy, used_pricer: UsedPricer | None,
             limit: int | None = None) -> tuple[list[Offer], Screen]:
     s = screen(catalogue, r, policy, used_pricer)
-    return price_candidates(s.feasible, r, policy, limit or policy.max_offers), s
+    feasible = s.feasible
+    floor = r.profile.budget_min
+    if floor is not None:
+        # "十七八万": cars priced in the range come first; below it only when nothing in it qualifies.
+        in_range = [c for c in feasible if c.listing.price >= floor]
+        feasible = in_range or feasible
+    return price_candidates(feasible, r, policy, limit or policy.max_offers), s
 
 
 def price_candidates(feasible: list[Candidate], r: Resolved, policy: MatchPolicy, limit: int) -> list[Offer]:

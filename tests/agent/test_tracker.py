@@ -192,3 +192,33 @@ def test_a_new_goal_does_not_inherit_an_old_calculations_price(chat):
     assert "vehicle_price" not in state.slots and state.slots["budget"] == 100000
     assert second.offers and all(float(o["vehicle_price"]) <= 100000 for o in second.offers)
     assert "不再" in second.reply  # the assistant says what it dropped
+
+
+def test_what_about_another_amount_changes_the_fact_it_can_be():
+    state = {"flow": "car_recommendation", "slots": {"budget": 200000, "max_monthly_payment": 2500},
+             "last_slots": ["budget", "max_monthly_payment"]}
+    commands, _ = read("那三千呢", **state)
+    assert [(c.slot, c.value) for c in of(commands, CorrectSlot)] == [("max_monthly_payment", 3000)]
+    commands, _ = read("那18万呢", **state)  # no monthly payment is 18万: it is the budget
+    assert [(c.slot, c.value) for c in of(commands, CorrectSlot)] == [("budget", 180000)]
+
+
+@pytest.mark.parametrize("message", [
+    "车价12万 首付15万 分三年",  # a down payment above the price
+    "我月薪六千 年薪五十万",  # a monthly and an annual income that disagree
+    "零首付 首付先付两万 车价10万",  # no down payment, and a down payment
+])
+def test_contradictory_facts_are_asked_back(message: str):
+    commands, _ = read(message)
+    assert of(commands, Clarify) and not of(commands, StartFlow)
+
+
+def test_the_undisputed_facts_of_a_contradiction_are_kept():
+    commands, _ = read("车价12万 零首付 首付先交两万 分两年")
+    assert slot(commands, "vehicle_price") == 120000 and slot(commands, "term_months") == 24
+    assert slot(commands, "down_payment") is None
+
+
+def test_annual_income_is_divided_into_monthly():
+    commands, _ = read("年薪30万 想买辆车")
+    assert slot(commands, "monthly_income") == 25000
