@@ -43,7 +43,7 @@ class GuardFinding(BaseModel):
 def check_text(text: str) -> list[GuardFinding]:
     """Compliance problems in a customer-facing text (empty list = fine)."""
     findings: list[GuardFinding] = []
-    if _APPROVAL_PROMISE.search(text):
+    if any(not _disclaimed(text, m.start()) for m in _APPROVAL_PROMISE.finditer(text)):
         findings.append(GuardFinding(code="approval_promise", zh="含有承诺审批/放款的表述",
                                      en="promises approval"))
     if _PRICE.search(text) and not _APR.search(text):
@@ -52,6 +52,17 @@ def check_text(text: str) -> list[GuardFinding]:
     if _PROMPT_LEAK.search(text):
         findings.append(GuardFinding(code="prompt_leak", zh="疑似泄露系统提示词", en="possible system-prompt leak"))
     return findings
+
+
+# A promise word that is denied or reported ("不存在“包过”", "声称保证下款的都是骗子") promises nothing.
+_DISCLAIMER = re.compile(r"(不|没有|无|不存在|不会|绝不|从不|谎称|声称|号称|所谓|自称|宣称|not|never|no one can|nobody can)"
+                         r"[^。！？!?，,；;\n]{0,8}$", re.IGNORECASE)
+
+
+def _disclaimed(text: str, start: int) -> bool:
+    before = text[max(0, start - 12):start]
+    quoted = before.rstrip().endswith(("“", "「", "\"", "'")) or before.count("“") > before.count("”")
+    return bool(_DISCLAIMER.search(before)) or quoted
 
 
 def is_injection(text: str) -> bool:

@@ -35,7 +35,8 @@ from assistant.nlu.numbers import find_quantities, to_number
 from assistant.nlu.slots import extract_slots, prepare
 
 SHORT_ANSWER_CHARS = 16
-PRICE_FACTS = ("vehicle_price", "down_payment", "down_payment_ratio", "loan_amount")
+# In a clash of price and down payment the price is kept as the anchor (a correction replaces it).
+PRICE_FACTS = ("down_payment", "down_payment_ratio", "loan_amount")
 WEAK_CONFIDENCE = 0.55
 # Intents whose "能…吗" form is usually a rule question rather than a request to be assessed.
 RULE_PRONE = frozenset({"eligibility_check", "apply", "collateral_loan"})
@@ -626,12 +627,15 @@ class OfflineCommandGenerator:
                 extra = [q for q in questions if _rule_topic(q)]
             if intent == "complaint" and questions:
                 extra = questions  # "我能去哪投诉": the complaint is logged and the question answered
+            named = any(isinstance(c, SetSlot) and c.slot == "vehicle_id" for c in commands) or state.vehicle_id
+            if intent == "collateral_loan" and questions and not named:
+                extra = questions  # "老车还能做抵押不": no model to value yet, so the rule is answered meanwhile
             if extra:
                 commands.append(AnswerKnowledge(questions=extra))
 
     def _rule_question(self, state: SessionState, intent: str, norm: str) -> bool:
         """'十年的老车能做抵押吗', '二手车最长能分几年': a rule, not a request to be assessed."""
-        if cues.ASSESS_REQUEST.search(norm) or not cues.QUESTION_CUE.search(norm):
+        if cues.ASSESS_REQUEST.search(norm) or cues.EXPLICIT_ASSESS.search(norm) or not cues.QUESTION_CUE.search(norm):
             return False
         if state.flow == intent and state.pending_slot:
             return False

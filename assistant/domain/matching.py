@@ -735,7 +735,7 @@ def affordability_reason(payment: float | Decimal, r: Resolved, apr: float | Dec
                       zh=f"月供约{shown}元{apr_zh}，超过您设定的月供上限{yuan_str(limit)}元",
                       en=f"monthly payment about {shown}{apr_en} is over your cap of {yuan_str(limit)}")
     share = percent_str(r.share, 0)
-    debt = f"（已扣除其他负债月供{yuan_str(r.debt_payments)}元）" if r.debt_payments else ""
+    debt = f"（已扣除您现有负债的还款{yuan_str(r.debt_payments)}元/月）" if r.debt_payments else ""
     return Reason(code="affordability",
                   zh=f"月供约{shown}元{apr_zh}，超过月收入的{share}{debt}"
                      f"可承受上限{yuan_str(max(limit, ZERO))}元",
@@ -1081,7 +1081,7 @@ def explain_infeasible(r: Resolved, s: Screen, catalogue: Catalogue, policy: Mat
                       en="a zero income cannot support any loan repayment")
     if r.max_payment is not None and r.max_payment <= 0:
         return Reason(code="affordability",
-                      zh=f"现有负债月供{yuan_str(r.debt_payments)}元已达到月收入的"
+                      zh=f"您现有负债的还款{yuan_str(r.debt_payments)}元/月已达到月收入的"
                          f"{percent_str(policy.affordability_share, 0)}，"
                          "无法再承担新的月供",
                       en="existing debt payments already use the affordable share of income")
@@ -1148,7 +1148,7 @@ def relaxations(profile: MatchProfile, r: Resolved, s: Screen, catalogue: Catalo
             r.max_payment is not None and r.max_payment > 0):
         longer = 60 if r.condition is Condition.NEW else 36
         if r.term < longer:
-            out.append(Relaxation("longer_term", f"期限延长到{longer}期，降低月供",
+            out.append(Relaxation("longer_term", f"期限延长到{longer}期，每期还得更少",
                                   f"a longer term of {longer} months lowers the payment", {"term_months": longer}))
         out.append(Relaxation("higher_down_payment", "首付提高到50%", "down payment raised to 50%",
                               {"down_payment": None, "down_payment_ratio": Decimal("0.5"), "loan_amount": None}))

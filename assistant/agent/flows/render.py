@@ -39,7 +39,7 @@ def join_items(items: list[Any], lang: str) -> str:
             texts.append(zh if lang == "zh" else en)
         else:
             texts.append(str(item))
-    return ("；" if lang == "zh" else "; ").join(t for t in texts if t)
+    return ("；" if lang == "zh" else "; ").join(dict.fromkeys(t for t in texts if t))  # each said once
 
 
 def assumed_text(assumed: dict[str, Any], lang: str) -> str:
