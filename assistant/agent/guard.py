@@ -55,7 +55,8 @@ def check_text(text: str) -> list[GuardFinding]:
 
 
 # A promise word that is denied or reported ("不存在“包过”", "声称保证下款的都是骗子") promises nothing.
-_DISCLAIMER = re.compile(r"(不|没有|无|不存在|不会|绝不|从不|谎称|声称|号称|所谓|自称|宣称|not|never|no one can|nobody can)"
+_DISCLAIMER = re.compile(r"(不|没有|无|不存在|不会|绝不|从不|谎称|声称|号称|所谓|自称|宣称|not|never|no one can|"
+                         r"nobody can)"
                          r"[^。！？!?，,；;\n]{0,8}$", re.IGNORECASE)
 
 

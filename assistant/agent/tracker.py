@@ -541,6 +541,9 @@ class OfflineCommandGenerator:
         """Keep the active flow when the message only answers its question, edits a fact or picks an offer."""
         active = state.flow
         edits = [c for c in commands if isinstance(c, SetSlot | CorrectSlot | AddDebt | ExcludeValue)]
+        said = set(slots) | {c.slot for c in commands if isinstance(c, SetSlot)}
+        if active and state.pending_slot and state.pending_slot in said:
+            return active  # the answer to the question just asked ("到手大概1w2")
         if cues.EXPLICIT_ASSESS.search(norm) and intent not in ("document_request", "human_handoff", "complaint",
                                                                 "collateral_loan"):
             return "eligibility_check"  # "那评估一下吧 车价16万…": an assessment asked for in so many words

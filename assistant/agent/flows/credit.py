@@ -20,12 +20,19 @@ def assess(run: FlowRun) -> None:
     s = run.slots
     state = run.state
     assumed: list[str] = []
+    chosen = _chosen_offer(state)
     principal = run.principal(assumed)
+    if principal is None and chosen is not None:
+        # The offer the customer picked carries the loan, the price and the term.
+        principal = Decimal(str(chosen["principal"]))
+        assumed.append(run.pick(f"按您选的方案{state.selected_offer}测算",
+                                f"using the plan you chose ({state.selected_offer})"))
     if principal is None:
         run.ask("loan_amount")
         return
     state.pending_slot = None
-    price = Decimal(str(s.get("vehicle_price") or s.get("budget") or 0))
+    offer_price = chosen["vehicle"]["price"] if chosen is not None and "vehicle_price" not in s else None
+    price = Decimal(str(offer_price or s.get("vehicle_price") or s.get("budget") or 0))
     if price <= 0:
         price = (principal / Decimal("0.7")).quantize(Decimal("1"))
         assumed.append(run.pick("车价按贷款额÷70%估算", "car price assumed as loan ÷ 70%"))
@@ -33,10 +40,10 @@ def assess(run: FlowRun) -> None:
         "monthly_income": int(s["monthly_income"]),
         "loan_amount": int(principal),
         "vehicle_price": int(price),
-        "term_months": int(s.get("term_months", DEFAULT_TERM)),
+        "term_months": int(s.get("term_months") or (chosen or {}).get("term_months") or DEFAULT_TERM),
         "applicant_id": state.session_id,
     }
-    if "term_months" not in s:
+    if "term_months" not in s and chosen is None:
         assumed.append(run.pick("期数按36期", "36 months assumed"))
     for name in PROFILE_FIELDS:
         if name in s:
@@ -60,6 +67,15 @@ def assess(run: FlowRun) -> None:
         run.handoff("credit_review")  # "review" always means a human looks
 
 
+def _chosen_offer(state: Any) -> dict[str, Any] | None:
+    """The application of the offer the customer explicitly picked (None when none was picked)."""
+    return state.application if state.selected_offer is not None and state.application else None
+
+
+def _has_loan(state: Any) -> bool:
+    return bool({"loan_amount", "vehicle_price"} & set(state.slots)) or _chosen_offer(state) is not None
+
+
 def apply(run: FlowRun) -> None:
     """The pre-assessment, then (when it passes) the offer to prepare the documents."""
     assess(run)
@@ -72,9 +88,9 @@ def apply(run: FlowRun) -> None:
 
 FLOWS = (
     Flow("eligibility_check", ("做贷款预评估", "running a pre-assessment"), assess,
-         collects=(Collect("monthly_income"), Collect("loan_amount", satisfied_by=("vehicle_price",))),
+         collects=(Collect("monthly_income"), Collect("loan_amount", ready=_has_loan)),
          uses=CREDIT_SLOTS, consent=True),
     Flow("apply", ("办理贷款申请", "starting your application"), apply,
-         collects=(Collect("monthly_income"), Collect("loan_amount", satisfied_by=("vehicle_price",))),
+         collects=(Collect("monthly_income"), Collect("loan_amount", ready=_has_loan)),
          uses=CREDIT_SLOTS, consent=True),
 )
