@@ -117,6 +117,9 @@ EN_PRINCIPAL = re.compile(r"(?:payments?|monthly|installments?)\s+(?:on|for)\s+(
 # "那一千五呢", "要是5万的话呢", "what about 2500?": the same question with another amount.
 WHAT_ABOUT = re.compile(r"^\s*(?:那|那要是|要是|如果|那如果)?\s*[\d一二两三四五六七八九十百千万点半.]+\s?(?:万|千|k|w|元|块)?\s?(?:的话)?\s?"
                         r"(?:呢|怎么样|行吗|行不|可以吗|可以不)[？?]?\s*$|^\s*(?:what|how) about\s+\d")
+# "算了", "forget that", "换个话题": what follows is a new goal, not an edit of the one in hand.
+TOPIC_RESET = re.compile(r"算了|不算了|先不(?:买|算|看)了|换个话题|另外一个事|forget (?:that|it|about)|never mind|"
+                         r"let'?s (?:look at|talk about) something else")
 POLICY_TOPIC = re.compile(r"车龄|年限|里程(?:数)?(?:有)?(?:要求|限制)|最长(?:能)?(?:分|贷)|最低首付|首付最低|有(?:什么|啥)?要求|违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
                           r"投诉|审批(?:要)?多久|放款|多久|到账|区别|什么意思|penalt|early repay|documents?|insurance|"
                           r"credit report|fees?|difference|flat rate|real (?:annual )?rate|apr\b")
@@ -168,7 +171,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
 # message without one ("？？？ｓｄｆｇ哈哈哈1111") is keyboard noise.
 WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?![a-z]*(?:sdf|asd|qwe|zxc))(?!([a-z])\1+\b)[a-z]{3,}\b")
 QUESTION_CUE = re.compile(r"吗|么|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
-                          r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|can|could|do|does|is|are|will|"
+                          r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|whats|what's|can|could|do|does|is|are|will|"
                           r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")
 ASSESS_REQUEST = re.compile(
     r"评估|预审|测一下|测测|审核一下|帮我(?:看看|查查|算算|查一下|看一下)?(?:能不能|能否|可不可以|够不够|能)(?:贷|批|办|过)|"

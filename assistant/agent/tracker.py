@@ -547,11 +547,15 @@ class OfflineCommandGenerator:
         if cues.EXPLICIT_ASSESS.search(norm) and intent not in ("document_request", "human_handoff", "complaint",
                                                                 "collateral_loan"):
             return "eligibility_check"  # "那评估一下吧 车价16万…": an assessment asked for in so many words
-        facts = {**state.slots, **slots, **{c.slot: c.value for c in commands if isinstance(c, SetSlot)}}
+        reset = bool(cues.TOPIC_RESET.search(norm))
+        new_facts = {**slots, **{c.slot: c.value for c in commands if isinstance(c, SetSlot)}}
+        facts = new_facts if reset else {**state.slots, **new_facts}
         shopping = "budget" in facts and not {"vehicle_price", "loan_amount"} & set(facts)
         if shopping and (intent == "payment_calculation" or (
                 intent in ("eligibility_check", "apply") and cues.BUY_CUE.search(norm))):
             return "car_recommendation"  # a budget and no car yet: the customer is shopping
+        if reset and intent in FLOWS and intent != active:
+            return intent  # "算了，帮我推荐10万以内的车": a new goal, whatever the active flow was
         if active and state.pending_slot == VEHICLE_MODEL and (named_car or "vehicle_price" in slots):
             return active
         if active and state.pending_slot and state.pending_slot in slots:
@@ -634,7 +638,10 @@ class OfflineCommandGenerator:
             if intent == "collateral_loan" and questions and not named:
                 extra = questions  # "老车还能做抵押不": no model to value yet, so the rule is answered meanwhile
             if extra:
-                commands.append(AnswerKnowledge(questions=extra))
+                # A short English clause ("whats the difference") is searched with the whole message as its
+                # context; a short Chinese one ("车龄有要求没") names its topic already.
+                extra = [text if len(q) < 25 and not re.search(r"[\u4e00-\u9fff]", q) else q for q in extra]
+                commands.append(AnswerKnowledge(questions=list(dict.fromkeys(extra))))
 
     def _rule_question(self, state: SessionState, intent: str, norm: str) -> bool:
         """'十年的老车能做抵押吗', '二手车最长能分几年': a rule, not a request to be assessed."""
@@ -681,7 +688,9 @@ def _nlu_slots() -> frozenset[str]:
 def _rule_topic(clause: str) -> bool:
     """A question clause about a topic the documents explain, with no figures of the customer's own."""
     norm = prepare(clause)
-    return bool(cues.POLICY_TOPIC.search(norm)) and not find_quantities(norm)
+    # Dates and counts ("每月15号扣款") may appear; the customer's own money or rates may not.
+    return bool(cues.POLICY_TOPIC.search(norm)) and not any(q.kind in ("money", "percent", "rate")
+                                                           for q in find_quantities(norm))
 
 
 def _plausible(slot: str, value: Decimal) -> bool:
