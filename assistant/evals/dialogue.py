@@ -179,9 +179,10 @@ def _check_selected(expect: Expect, state: SessionState, shown: list[dict[str, A
 
 
 def _reply_lang(reply: str) -> str:
-    """zh when the reply has Chinese sentences; document titles quoted in English replies do not count."""
+    """zh when Chinese dominates; the Chinese car names an English reply quotes do not make it Chinese."""
     chinese = len(_CJK.findall(reply))
-    return "zh" if chinese > max(12, len(reply) // 10) else "en"
+    latin = len(re.findall(r"[A-Za-z]", reply))
+    return "zh" if chinese * 3 > latin else "en"
 
 
 def check_turn_invariants(turn: ChatTurn, state: SessionState) -> list[str]:
