@@ -120,7 +120,7 @@ WHAT_ABOUT = re.compile(r"^\s*(?:那|那要是|要是|如果|那如果)?\s*[\d�
 # "算了", "forget that", "换个话题": what follows is a new goal, not an edit of the one in hand.
 TOPIC_RESET = re.compile(r"算了|不算了|先不(?:买|算|看)了|换个话题|另外一个事|forget (?:that|it|about)|never mind|"
                          r"let'?s (?:look at|talk about) something else")
-POLICY_TOPIC = re.compile(r"车龄|年限|里程(?:数)?(?:有)?(?:要求|限制)|最长(?:能)?(?:分|贷)|最低首付|首付最低|有(?:什么|啥)?要求|违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
+POLICY_TOPIC = re.compile(r"扣款|还款日|扣款日|换卡|还款账户|车龄|年限|里程(?:数)?(?:有)?(?:要求|限制)|最长(?:能)?(?:分|贷)|最低首付|首付最低|有(?:什么|啥)?要求|违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
                           r"投诉|审批(?:要)?多久|放款|多久|到账|区别|什么意思|penalt|early repay|documents?|insurance|"
                           r"credit report|fees?|difference|flat rate|real (?:annual )?rate|apr\b")
 ANNUAL_INCOME = re.compile(r"年收入|年薪|一年(?:能)?(?:挣|赚|收入|到手)|年入|annual (?:income|salary)|a year salary|per year|a year")

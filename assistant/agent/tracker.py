@@ -95,7 +95,7 @@ class OfflineCommandGenerator:
         correcting = bool(cues.CORRECTION.search(norm)) or what_about
         # Only a short correction ("说错了，是22万") is a bare amount to retarget; a longer one names its fact.
         retarget = correcting and (what_about or len(norm) <= 24)
-        slots = self._retarget_correction(state, slots, retarget, norm if what_about else None)
+        slots = self._retarget_correction(state, slots, retarget, norm if what_about else None, norm)
         for name, value in slots.items():
             commands.append(CorrectSlot(slot=name, value=value) if correcting and name in state.slots
                             else SetSlot(slot=name, value=value))
@@ -515,7 +515,7 @@ class OfflineCommandGenerator:
 
     @staticmethod
     def _retarget_correction(state: SessionState, slots: dict[str, Any], correcting: bool,
-                             what_about: str | None = None) -> dict[str, Any]:
+                             what_about: str | None = None, norm: str = "") -> dict[str, Any]:
         """'说错了，是22万', '那一千五呢': a bare amount changes the money fact said last, not a new budget."""
         money = ("budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income", "max_monthly_payment")
         if what_about is not None and not slots:
@@ -528,7 +528,9 @@ class OfflineCommandGenerator:
         if not correcting or len(slots) != 1:
             return slots
         (name, value), = slots.items()
-        if name in money and name not in state.slots and state.last_slots:
+        # "打错了 首付2万" names its fact: only a bare amount ("说错了，是22万") is retargeted.
+        named = any(pattern.search(norm) for slot_name, pattern in cues.REL_SLOT if slot_name == name)
+        if name in money and name not in state.slots and state.last_slots and not named:
             recent = next((s for s in reversed(state.last_slots) if s in money and s in state.slots
                            and _plausible(s, Decimal(str(value)))), None)
             if recent is not None:
@@ -658,7 +660,7 @@ class OfflineCommandGenerator:
     def _questions(self, text: str, norm: str) -> list[str]:
         """The question clauses of a message (a customer often asks two things at once)."""
         parts = [p.strip() for p in re.split(
-            r"(?<=[？?])|[。！!；;\n]|(?<=吗)[，,\s]|(?<=呢)[，,\s]|(?<=没)[，,\s]|\s?(?:还有|然后|另外|顺便)(?=[^，。？?]{4,})|"
+            r"(?<=[？?])|[。！!；;\n]|(?<=[吗呢没不])[，,\s]|\s?(?:还有|然后|另外|顺便)(?=[^，。？?]{4,})|"
             r",?\s+and\s+(?=(?:is|are|do|does|can|could|how|what|will|should|when|why)\b)",
             text, flags=re.I) if p and p.strip()]
         questions = [p for p in parts if len(p) >= 3 and cues.QUESTION_CUE.search(prepare(p))]
