@@ -23,13 +23,13 @@ REPAYMENT_CUE = re.compile(r"月供|还款|还|月付|payment")
 INCOME_CUE = re.compile(r"到手|收入|工资|月入|月薪|挣|赚|薪水|salary|income|earn|make|take home")
 STRICT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|max|or less|tops|at most|or under)")
 # a payment cue, then (within a few characters) a limit word and an amount, or an amount and a limit word
-CAP_NEAR = 14
+CAP_NEAR = 20
 
 # ------------------------------------------------------------------ existing debt
 DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mortgage", re.compile(r"房贷|按揭|mortgage|home loan")),
-    ("car_loan", re.compile(r"车贷|car loan|car payment|auto loan")),
-    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|online loan|personal loan")),
+    ("car_loan", re.compile(r"车贷|(?:车|车子)(?:还在还|还没还完|在还)|car loan|car payment|auto loan")),
+    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|装修贷|经营贷|信用贷|online loan|personal loan")),
     ("credit_card", re.compile(r"信用卡|花呗|白条|credit card")),
     ("other", re.compile(r"(?<!想)(?<!要)(?<!打算)(?<!再)贷款(?!买)|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
 )
@@ -59,7 +59,7 @@ REL_EDIT = re.compile(
     r"(?P<slot>首付|首期|贷款|预算|车价|月供|期限|down ?payment|deposit|loan|budget|price|monthly(?: payment)?|term)?"
     r"[^，。,.!?！？\d]{0,4}?(?<![最至顶])(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
     r"\bmore\b|\bless\b|raise|increase|reduce|\bcut\b|lower|bump(?: up)?|\bdrop\b)"
-    r"\s?(?:付|贷|交|借|点|了|个|一点|压|降)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
+    r"\s?(?:付|贷|交|借|点|了|个|一点|压|降|拿|出|给|放|掏)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
     r"[一二两三四五六七八九十半]+\s?(?:万|千|元|块|成|年|期|个月)|[一二两三四五六七八九]百(?:块|元)?|\d+\s?(?:成|年|期|个月|years?|months?))"
 )
 # "bump the down payment up by 20k", "cut the loan by 10k", "put 20k more down"
@@ -84,7 +84,7 @@ EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3
                "fifth": 5, "5th": 5, "last": -1}
 EN_ORDINAL = re.compile(r"\b(?<!\ba\s)(?<!\ban\s)(?:the\s)?(?P<w>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
                         r"\s(?:one|1|option|plan|offer|car|choice)\b")
-CHEAPEST = re.compile(r"最便宜|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|月供最低|月供(?:少|低)的那|最低的那|最省|"
+CHEAPEST = re.compile(r"最便宜|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|月供最(?:低|少|便宜)|月供(?:少|低)的那|最低的那|最省|"
                       r"cheap(?:est|er)(?: one| 1| option| plan)?|lowest (?:monthly )?payment|least expensive|lower payment")
 PRICIEST = re.compile(r"最贵|贵(?:的|点的|一点的)?(?:那|这)(?:个|款|台|辆)|月供最高|pric(?:ey|ier|iest)(?: one| 1)?|"
                       r"most expensive|more expensive (?:one|1)|highest payment")
@@ -109,7 +109,8 @@ BUDGET_CAR = re.compile(r"买(?:个|台|辆|部)\s?(?P<amount>\d+(?:\.\d+)?\s?�
                         r"(?P<approx>左右|以内|之内|上下|出头)?(?:块)?的")
 LOAN_GIVEN = re.compile(r"贷\s?\d|贷款\s?\d|贷[一二两三四五六七八九十]+万|首付")
 INCOME_AMOUNT = re.compile(
-    r"(?P<cue>月入|月薪|到手|税后|收入|工资|一个月|每月|每个月)(?:大概|差不多|有|能有|能拿|拿|才|就|是|都|也就)?\s?"
+    r"(?P<cue>月入|月薪|到手|税后|收入|工资|一个月|每月|每个月|salary|income|i make|i earn|take home|earning)"
+    r"(?:一个月|每个月|每月)?(?:\s?is|\s?of)?(?P<verb>大概|差不多|有|能有|能拿|拿|挣|赚|才|就|是|都|也就|\s?about|\s?around)?\s?"
     r"(?P<amount>(?>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|[一二两三四五六七八九十]+(?:万|千)[一二三四五六七八九]?))"
     r"(?!(?:块钱?)?的?(?:车|月供|房贷|车贷))")
 EN_PRINCIPAL = re.compile(r"(?:payments?|monthly|installments?)\s+(?:on|for)\s+(?:a\s+|an\s+)?(?P<amount>\d+(?:\.\d+)?\s?(?:k|w|万|yuan|rmb)?)"
@@ -120,7 +121,7 @@ WHAT_ABOUT = re.compile(r"^\s*(?:那|那要是|要是|如果|那如果)?\s*[\d�
 # "算了", "forget that", "换个话题": what follows is a new goal, not an edit of the one in hand.
 TOPIC_RESET = re.compile(r"算了|不算了|先不(?:买|算|看)了|换个话题|另外一个事|forget (?:that|it|about)|never mind|"
                          r"let'?s (?:look at|talk about) something else")
-POLICY_TOPIC = re.compile(r"扣款|还款日|扣款日|换卡|还款账户|车龄|年限|里程(?:数)?(?:有)?(?:要求|限制)|最长(?:能)?(?:分|贷)|最低首付|首付最低|有(?:什么|啥)?要求|违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
+POLICY_TOPIC = re.compile(r"担保人|担保|保证人|共同借款人|扣款|还款日|扣款日|换卡|还款账户|车龄|年限|里程(?:数)?(?:有)?(?:要求|限制)|最长(?:能)?(?:分|贷)|最低首付|首付最低|有(?:什么|啥)?要求|违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
                           r"投诉|审批(?:要)?多久|放款|多久|到账|区别|什么意思|penalt|early repay|documents?|insurance|"
                           r"credit report|fees?|difference|flat rate|real (?:annual )?rate|apr\b")
 ANNUAL_INCOME = re.compile(r"年收入|年薪|一年(?:能)?(?:挣|赚|收入|到手)|年入|annual (?:income|salary)|a year salary|per year|a year")
@@ -158,7 +159,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
         r"有逾期记录|征信(?:不好|花了|有点花|黑了)|黑户|missed (?:a |some )?payments?|late payments?|was late|"
         r"(?:bad|poor) credit")),
     ("has_delinquency", False, re.compile(
-        r"(?:没|没有|从没|从未|从来没)(?:有)?(?:过)?逾期|征信.{0,3}(?:良好|很好|没问题|干净|挺好|不错)|"
+        r"(?:没|没有|从没|从未|从来没)(?:有)?(?:过)?逾期|征信.{0,3}(?:良好|很好|没问题|没啥问题|没什么问题|干净|挺好|不错|ok)|"
         r"no (?:late|missed) payments|never (?:missed|late)|clean credit|good credit")),
     ("income_in_cash", True, re.compile(r"工资(?:是)?(?:发|给|领)?现金|现金(?:发|结)(?:工资|薪)?|收入(?:都是|是)现金|发现金|"
                                         r"paid in cash|cash wages|cash income")),
@@ -169,7 +170,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
 # ------------------------------------------------------------------ questions and assessment
 # A run of real words (two or more Chinese characters that are not laughter, or an English word): a
 # message without one ("？？？ｓｄｆｇ哈哈哈1111") is keyboard noise.
-WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?![a-z]*(?:sdf|asd|qwe|zxc))(?!([a-z])\1+\b)[a-z]{3,}\b")
+WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?![a-z]*(?:sdf|asd|qwe|zxc|jj|kk))(?!([a-z])\1+\b)(?=[a-z]*[aeiouy])[a-z]{3,}\b")
 QUESTION_CUE = re.compile(r"吗|么|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
                           r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|whats|what's|can|could|do|does|is|are|will|"
                           r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")

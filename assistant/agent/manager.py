@@ -65,6 +65,7 @@ class DialogueManager:
         clarifications: list[str] = []
         questions: list[str] = []
         target: str | None = None
+        earlier_tasks: list[str] = []  # "年费率3.8%实际年化多少 还有预算13w有啥suv推荐": two tasks, both done
         selection: SelectOffer | None = None
         chit: str | None = None
         for cmd in commands:
@@ -81,6 +82,8 @@ class DialogueManager:
                 state.debts[cmd.debt_kind] = cmd.monthly_payment
                 self._set(state, "monthly_debt_payments", sum(state.debts.values()), changed, clarifications)
             elif isinstance(cmd, StartFlow) and cmd.flow in FLOWS:
+                if target is not None and FLOWS[target].task and FLOWS[cmd.flow].task and target != cmd.flow:
+                    earlier_tasks.append(target)
                 if target is None or FLOWS[cmd.flow].task or not FLOWS[target].task:
                     target = cmd.flow
             elif isinstance(cmd, Handoff):
@@ -138,6 +141,11 @@ class DialogueManager:
         if flow_name is None and changed and not questions and not parts and chit is None:
             # Facts about the customer with no task yet: say what was noted and what we can do with it.
             parts.append(self._noted(state, changed))
+        for earlier in earlier_tasks if flow_name is not None else []:
+            self._run_flow(run, earlier, previous_flow)
+            parts.append(draft.reply)
+            draft.reply = ""
+            previous_flow = earlier
         if flow_name is not None:
             self._switch_topic(run, flow_name, previous_flow, changed)
             self._run_flow(run, flow_name, previous_flow)

@@ -60,7 +60,7 @@ class OfflineCommandGenerator:
             return [ChitChat(act="summary")], state.last_intent or "greeting", 1.0
         if not re.search(r"[\w\u4e00-\u9fff]", text):
             return [Clarify(zh="", en="")], state.last_intent or "out_of_scope", 0.0
-        norm = prepare(text)
+        norm = _fix_typos(prepare(text))
         consent = self._consent(state, norm)
         if consent is not None and not consent.given:
             return [consent], state.flow or "eligibility_check", 1.0
@@ -114,9 +114,15 @@ class OfflineCommandGenerator:
             facts = [c for c in commands if isinstance(c, SetSlot | CorrectSlot | AddDebt)]
             return [consent, *facts], state.flow or "eligibility_check", 1.0
         intent = self._resolve_intent(state, intent, confidence, slots, commands, norm, named_car is not None)
+        if intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and cues.QUESTION_CUE.search(norm) and \
+                _rule_topic(text):
+            intent = "policy_question"  # "你们贷款要不要找担保人": unsure words, but a rule the documents state
         if intent != prediction.intent:
             confidence = 1.0
         self._intent_commands(state, intent, norm, text, commands, reference)
+        second = self._second_task(text, intent, commands)
+        if second is not None:
+            commands.append(StartFlow(flow=second))
         return commands, intent, confidence
 
     # ------------------------------------------------------------------ consent
@@ -226,9 +232,15 @@ class OfflineCommandGenerator:
                     continue
                 commands.append(AddDebt(debt_kind=kind, monthly_payment=int(value)))
                 specific = specific or kind != "other"
-                # The stretch about the debt: no other amount in it is the customer's income or a loan.
-                seg_lo, seg_hi = _segment_bounds(norm, min(start, m.start()), max(end, m.end()))
-                spans.append((seg_lo, seg_hi))
+                # The stretch about the debt: no other amount in it is the customer's income or a loan (in
+                # Chinese the space-separated clause; in English just the amount and the debt's words).
+                if re.search(r"[\u4e00-\u9fff]", norm):
+                    spans.append(_segment_bounds(norm, min(start, m.start()), max(end, m.end())))
+                else:
+                    # "4.5k not 3k": the amount corrected away is part of the debt's words too
+                    tail = re.match(r"\s*(?:not|instead of|rather than)\s+\d+(?:\.\d+)?\s?(?:k|w|万|千|yuan)?",
+                                    norm[end:])
+                    spans.append((min(start, m.start()), max(end + (tail.end() if tail else 0), m.end())))
                 if kind == "mortgage":
                     commands.append(SetSlot(slot="home_status", value="owner"))
                 break
@@ -300,7 +312,8 @@ class OfflineCommandGenerator:
         for m in cues.INCOME_AMOUNT.finditer(norm):
             if any(s <= m.start() < e for s, e in spans):
                 continue
-            if m.group("cue") in ("一个月", "每月", "每个月") and not (
+            earning_verb = (m.group("verb") or "") in ("能拿", "拿", "挣", "赚")
+            if m.group("cue") in ("一个月", "每月", "每个月") and not earning_verb and not (
                     cues.WORKING.search(norm) or cues.EXPLICIT_ASSESS.search(norm)
                     or state.flow in ("eligibility_check", "apply")):
                 continue  # "一个月三千" alone may be a payment; with "上班" or an assessment it is income
@@ -359,6 +372,14 @@ class OfflineCommandGenerator:
             return Clarify(zh=f"贷款{loan:,}元超过了车价{price:,}元，请确认一下车价和贷款金额？",
                            en=f"A loan of {loan:,} is more than the price of {price:,}; could you confirm both?"), \
                 set(PRICE_FACTS)
+        ratio = said.get("down_payment_ratio")
+        if price and "down_payment" in said and ratio is not None and abs(
+                said["down_payment"] - ratio * price) > 0.05 * price:
+            return Clarify(zh=f"首付{said['down_payment']:,}元和首付{ratio:.0%}（约{ratio * price:,.0f}元）对不上，"
+                              "请问首付到底是多少？",
+                           en=f"A down payment of {said['down_payment']:,} and one of {ratio:.0%} (about "
+                              f"{ratio * price:,.0f}) disagree; how much will you put down?"), {
+                               "down_payment", "down_payment_ratio"}
         if cues.ZERO_DOWN.search(norm) and (said.get("down_payment") or 0) > 0:
             return Clarify(zh="您提到零首付，又说首付要交一部分，请问首付到底是多少？",
                            en="You mentioned no down payment and also a down payment; how much will you put down?"), {
@@ -645,6 +666,21 @@ class OfflineCommandGenerator:
                 extra = [text if len(q) < 25 and not re.search(r"[\u4e00-\u9fff]", q) else q for q in extra]
                 commands.append(AnswerKnowledge(questions=list(dict.fromkeys(extra))))
 
+    def _second_task(self, text: str, intent: str, commands: list[Any]) -> str | None:
+        """A second request in its own clause ("… 还有预算13w有啥suv推荐"): the task it asks for, if any."""
+        if intent not in TASK_FLOWS or not any(isinstance(c, StartFlow) and c.flow == intent for c in commands):
+            return None
+        parts = re.split(r"[？?。！!；;]|\s(?:还有|另外|然后|顺便|同时)|(?:还有|另外)(?=预算|帮我|想)", text)
+        clauses = [c.strip() for c in parts if c and len(c.strip()) >= 6]
+        if len(clauses) < 2:
+            return None
+        for clause in clauses[1:]:
+            prediction = self.nlu.classifier.predict(prepare(clause))
+            if prediction.intent in TASK_FLOWS and prediction.intent != intent and prediction.confidence >= 0.9 and \
+                    prediction.intent in ("car_recommendation", "payment_calculation", "rate_check"):
+                return str(prediction.intent)
+        return None
+
     def _rule_question(self, state: SessionState, intent: str, norm: str) -> bool:
         """'十年的老车能做抵押吗', '二手车最长能分几年': a rule, not a request to be assessed."""
         if cues.ASSESS_REQUEST.search(norm) or cues.EXPLICIT_ASSESS.search(norm) or not cues.QUESTION_CUE.search(norm):
@@ -685,6 +721,16 @@ def _nlu_slots() -> frozenset[str]:
     from assistant.nlu.slots import SLOT_NAMES
 
     return frozenset(SLOT_NAMES)
+
+
+# Homophone typos of the words the cues read (same length, so spans stay the message's).
+TYPOS = {"月共": "月供", "首富": "首付", "利律": "利率", "代款": "贷款", "带款": "贷款", "车带": "车贷"}
+
+
+def _fix_typos(norm: str) -> str:
+    for wrong, right in TYPOS.items():
+        norm = norm.replace(wrong, right)
+    return norm
 
 
 def _rule_topic(clause: str) -> bool:
@@ -760,9 +806,15 @@ def _nearest_money(norm: str, start: int, end: int, lo: int, hi: int) -> tuple[D
         if value is None:
             continue
         distance = q.start - end if q.start >= end else 2 * (start - q.end) + 1
+        if q.end <= start and _EN_DEBT_LINK.match(norm[q.end:start]):
+            distance = 0  # "2,500 a month on my mortgage": the amount said for this debt
         if best is None or distance < best[0]:
             best = (distance, value, q.start, q.end)
     return None if best is None else (best[1], best[2], best[3])
+
+
+_EN_DEBT_LINK = re.compile(r"\s*(?:yuan|rmb)?\s*(?:a month|per month|monthly|each month)?\s*(?:on|for|to)\s+"
+                           r"(?:my|the|a|an|our)?\s*$")
 
 
 def _segment_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
@@ -771,6 +823,10 @@ def _segment_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
     seps = "，。,;；!?！？" + (" " if re.search(r"[\u4e00-\u9fff]", norm) else "")
     lo = max((norm.rfind(ch, 0, start) for ch in seps), default=-1) + 1
     his = [i for i in (norm.find(ch, end) for ch in seps) if i >= 0]
+    # An English sentence ends at a full stop followed by a space (not the point of 4.5k).
+    stops = [m.start() for m in re.finditer(r"\.(?=\s|$)", norm)]
+    lo = max([lo, *(i + 1 for i in stops if i < start)])
+    his += [i for i in stops if i >= end]
     return lo, min(his) if his else len(norm)
 
 
