@@ -28,6 +28,11 @@ SLOT_LABELS: dict[str, tuple[str, str]] = {
     "overdue_days": ("逾期天数", "days overdue"),
     "repayment_method": ("还款方式", "repayment method"),
     "document_kind": ("文件", "document"),
+    # The product's additions (eval/dialogue/README.md). Worded so that the customer's own limits and
+    # debts are not read as a price quoted without its APR.
+    "budget_min": ("预算下限", "budget from"),
+    "max_monthly_payment": ("可接受的月还款", "payment cap"),
+    "monthly_debt_payments": ("已有负债的月还款", "existing debt repayments"),
 }
 ENUM_ZH: dict[str, str] = {
     "suv": "SUV", "sedan": "轿车", "mpv": "MPV", "hatchback": "两厢车", "pickup": "皮卡",
@@ -62,12 +67,17 @@ MONEY_SLOTS = {"budget", "vehicle_price", "down_payment", "loan_amount", "monthl
 
 def slot_value_text(name: str, value: Any, lang: str = "zh") -> str:
     """One slot value for people: 150000 → '15万元' (zh) / '150,000 yuan' (en)."""
-    if name in MONEY_SLOTS:
+    if name in MONEY_SLOTS or name == "budget_min":
         amount = Decimal(str(value))
         if lang == "zh" and amount >= 10000 and amount % 100 == 0:
             wan = (amount / 10000).normalize()
             return f"{wan:f}万元"
         return f"{yuan_str(amount)}元" if lang == "zh" else f"{yuan_str(amount)} yuan"
+    if name in {"max_monthly_payment", "monthly_debt_payments"}:
+        amount = yuan_str(Decimal(str(value)))
+        prefix = "不超过" if name == "max_monthly_payment" and lang == "zh" else ("at most " if name ==
+                                                                                 "max_monthly_payment" else "")
+        return f"{prefix}{amount}元" if lang == "zh" else f"{prefix}{amount} yuan/month"
     if name in {"down_payment_ratio", "quoted_rate"}:
         return percent_str(Decimal(str(value)), 2 if name == "quoted_rate" else 0)
     if name == "term_months":
