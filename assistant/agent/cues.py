@@ -57,7 +57,7 @@ REL_MORE = re.compile(r"再多|多|再加|加|提高|增加|上调|往上|涨|mo
 REL_LESS = re.compile(r"再少|少|再减|减|降低|减少|下调|往下|降|压|less|lower|reduce|cut|decrease|down by|minus|drop")
 REL_EDIT = re.compile(
     r"(?P<slot>首付|首期|贷款|预算|车价|月供|期限|down ?payment|deposit|loan|budget|price|monthly(?: payment)?|term)?"
-    r"[^，。,.!?！？\d]{0,4}?(?<![最至顶])(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
+    r"[^，。,.!?！？\d]{0,4}?(?<![最至顶])(?<!差不)(?<!差不\s)(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
     r"\bmore\b|\bless\b|raise|increase|reduce|\bcut\b|lower|bump(?: up)?|\bdrop\b)"
     r"\s?(?:付|贷|交|借|点|了|个|一点|压|降|拿|出|给|放|掏)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
     r"[一二两三四五六七八九十半]+\s?(?:万|千|元|块|成|年|期|个月)|[一二两三四五六七八九]百(?:块|元)?|\d+\s?(?:成|年|期|个月|years?|months?))"
@@ -73,7 +73,8 @@ ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
 # ------------------------------------------------------------------ ranges
 RANGE_ADJ = re.compile(r"(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
 RANGE_TENS = re.compile(r"(?P<tens>[一二三四五六七八九]?十)(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
-RANGE_SPAN = re.compile(r"(?P<lo>\d+(?:\.\d+)?)\s?(?:万|w)?\s?(?:到|至|-|~|～|—|to)\s?(?P<hi>\d+(?:\.\d+)?)\s?(?P<unit>万|w)")
+RANGE_SPAN = re.compile(r"(?P<lo>\d+(?:\.\d+)?|[一二两三四五六七八九十]{1,3})\s?(?:万|w)?\s?(?:到|至|-|~|～|—|to)\s?"
+                        r"(?P<hi>\d+(?:\.\d+)?|[一二两三四五六七八九十]{1,3})\s?(?P<unit>万|w)")
 
 # ------------------------------------------------------------------ references to offers shown
 ORDINAL = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,2})\s?(?P<unit>个|款|种|套|台|辆|项|条|号|家)?"
@@ -85,7 +86,7 @@ EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3
 EN_ORDINAL = re.compile(r"\b(?<!\ba\s)(?<!\ban\s)(?:the\s)?(?P<w>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
                         r"\s(?:one|1|option|plan|offer|car|choice)\b")
 CHEAPEST = re.compile(r"最便宜|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|月供最(?:低|少|便宜)|月供(?:少|低)的那|最低的那|最省|"
-                      r"cheap(?:est|er)(?: one| 1| option| plan)?|lowest (?:monthly )?payment|least expensive|lower payment")
+                      r"cheap(?:est|er)(?: one| 1| option| plan)?|lowest (?:monthly )?payment|lowest monthly|smallest (?:monthly )?payment|least expensive|lower payment")
 PRICIEST = re.compile(r"最贵|贵(?:的|点的|一点的)?(?:那|这)(?:个|款|台|辆)|月供最高|pric(?:ey|ier|iest)(?: one| 1)?|"
                       r"most expensive|more expensive (?:one|1)|highest payment")
 CURRENT = re.compile(r"就(?:上面|这|那|它)(?:个|款|台|辆|一个|套)?|就它|上面(?:那|这)(?:个|款|台|辆)|(?:这|那)个方案|"
@@ -105,6 +106,7 @@ ASK_FIELD = (
 SCHEDULE_ROW = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,3})\s?(?:期|个月(?!供))")
 
 CAR_PRICE = re.compile(r"(?:那|这|(?<=看中)一|(?<=看上)一|(?<=相中)一|(?<=选了)一|(?<=定了)一)(?:台|辆|款|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?万)(?:块)?(?:的|左右的)")
+DOWN_RATIO = re.compile(r"首付\s?(?:就|只|先|交|付|出)?\s?(?P<n>\d|[零一二两三四五六七八九])\s?成(?!本)")
 BUDGET_CAR = re.compile(r"买(?:个|台|辆|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?[一二三四五六七八九]?万)"
                         r"(?P<approx>左右|以内|之内|上下|出头)?(?:块)?的")
 LOAN_GIVEN = re.compile(r"贷\s?\d|贷款\s?\d|贷[一二两三四五六七八九十]+万|首付")
@@ -154,13 +156,13 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
         r"own (?:a |my )?(?:home|house|flat|apartment)|homeowner")),
     ("home_status", "rent", re.compile(r"租房|租的房|租房子|租的|i rent|renting|rented (?:flat|apartment)")),
     ("home_status", "parents", re.compile(r"(?:跟|和)(?:我)?(?:父母|爸妈|家里人)(?:一起|一块|一块儿)?住|住(?:在)?(?:父母|爸妈)家|live with (?:my )?parents")),
-    ("has_delinquency", True, re.compile(
-        r"逾期过|有过逾期|逾期了?(?:一|两|几|1|2)次|(?:信用卡|花呗|网贷|贷款).{0,4}逾期|征信(?:上)?有.{0,4}(?:逾期|污点|问题)|"
-        r"有逾期记录|征信(?:不好|花了|有点花|黑了)|黑户|missed (?:a |some )?payments?|late payments?|was late|"
-        r"(?:bad|poor) credit")),
     ("has_delinquency", False, re.compile(
         r"(?:没|没有|从没|从未|从来没)(?:有)?(?:过)?逾期|征信.{0,3}(?:良好|很好|没问题|没啥问题|没什么问题|干净|挺好|不错|ok)|"
         r"no (?:late|missed) payments|never (?:missed|late)|clean credit|good credit")),
+    ("has_delinquency", True, re.compile(
+        r"(?<![没未])逾期过|有过逾期|逾期了?(?:一|两|几|1|2)次|(?:信用卡|花呗|网贷|贷款).{0,4}逾期|征信(?:上)?有.{0,4}(?:逾期|污点|问题)|"
+        r"有逾期记录|征信(?:不好|花了|有点花|黑了)|黑户|missed (?:a |some )?payments?|late payments?|was late|"
+        r"(?:bad|poor) credit")),
     ("income_in_cash", True, re.compile(r"工资(?:是)?(?:发|给|领)?现金|现金(?:发|结)(?:工资|薪)?|收入(?:都是|是)现金|发现金|"
                                         r"paid in cash|cash wages|cash income")),
     ("marital_status", "married", re.compile(r"已婚|结婚了|有老婆|有老公|married")),

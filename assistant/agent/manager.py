@@ -391,7 +391,7 @@ class DialogueManager:
             for c in citations:
                 if all(c.doc_id != x.doc_id for x in run.draft.citations):
                     run.draft.citations.append(c)
-            sources = "、".join(dict.fromkeys(c.title for c in citations))
+            sources = run.pick("、", ", ").join(dict.fromkeys(c.title for c in citations))
             out.append(run.reply("policy_answer", answer=answer, sources=sources))
         run.draft.phrase = True
         return "\n\n".join(out)

@@ -73,6 +73,7 @@ class OfflineCommandGenerator:
         self._debts(state, norm, commands, spans)
         self._ranges(norm, commands, spans)
         self._car_price(norm, commands, spans)
+        self._down_ratio(norm, commands, spans)
         self._principal_en(norm, commands, spans)
         self._relative(state, norm, commands, spans)
         self._income(state, norm, commands, spans)
@@ -260,7 +261,9 @@ class OfflineCommandGenerator:
                 m = cues.RANGE_SPAN.search(norm)
                 if not m:
                     return
-                lo, hi = float(m.group("lo")), float(m.group("hi"))
+                lo, hi = _range_end(m.group("lo")), _range_end(m.group("hi"))
+                if lo is None or hi is None:
+                    return
         unit = 10_000 if m.group("unit") in ("万", "w") else 1_000
         low, high = int(lo * unit), int(hi * unit)
         if not 0 < low < high:
@@ -296,6 +299,17 @@ class OfflineCommandGenerator:
         spans.append((m.start(), m.end()))
 
     @staticmethod
+    def _down_ratio(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """'首付两成就行': a down-payment share (the NLU can drop it when a 别/不 follows)."""
+        m = cues.DOWN_RATIO.search(norm)
+        if m is None or any(m.start() < e and s < m.end() for s, e in spans):
+            return
+        n = _small_int(m.group("n"))
+        if n is not None and 0 <= n <= 9:
+            commands.append(SetSlot(slot="down_payment_ratio", value=n / 10))
+            spans.append((m.start(), m.end()))
+
+    @staticmethod
     def _principal_en(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """'the monthly payment on 150k': the amount borrowed."""
         m = cues.EN_PRINCIPAL.search(norm)
@@ -313,6 +327,11 @@ class OfflineCommandGenerator:
             if any(s <= m.start() < e for s, e in spans):
                 continue
             earning_verb = (m.group("verb") or "") in ("能拿", "拿", "挣", "赚")
+            seg = norm[slice(*_segment_bounds(norm, m.start(), m.end()))]
+            # "一个月8000左右 跟爸妈住": with no repayment word in its clause, what a month brings in is income
+            earning_verb = earning_verb or (m.group("cue") == "一个月" and len(norm.split()) >= 2
+                                            and not cues.REPAYMENT_CUE.search(seg)
+                                            and not cues.PAYMENT_CUE.search(seg.replace("一个月", "")))
             if m.group("cue") in ("一个月", "每月", "每个月") and not earning_verb and not (
                     cues.WORKING.search(norm) or cues.EXPLICIT_ASSESS.search(norm)
                     or state.flow in ("eligibility_check", "apply")):
@@ -696,7 +715,7 @@ class OfflineCommandGenerator:
     def _questions(self, text: str, norm: str) -> list[str]:
         """The question clauses of a message (a customer often asks two things at once)."""
         parts = [p.strip() for p in re.split(
-            r"(?<=[？?])|[。！!；;\n]|(?<=[吗呢没不])[，,\s]|\s?(?:还有|然后|另外|顺便)(?=[^，。？?]{4,})|"
+            r"(?<=[？?])|[。！!；;\n]|(?<=[吗呢没不])[，,\s]|\s(?=能不能|可不可以|会不会|要不要|是不是|有没有|能否)|\s?(?:还有|然后|另外|顺便)(?=[^，。？?]{4,})|"
             r",?\s+and\s+(?=(?:is|are|do|does|can|could|how|what|will|should|when|why)\b)",
             text, flags=re.I) if p and p.strip()]
         questions = [p for p in parts if len(p) >= 3 and cues.QUESTION_CUE.search(prepare(p))]
@@ -739,6 +758,15 @@ def _rule_topic(clause: str) -> bool:
     # Dates and counts ("每月15号扣款") may appear; the customer's own money or rates may not.
     return bool(cues.POLICY_TOPIC.search(norm)) and not any(q.kind in ("money", "percent", "rate")
                                                            for q in find_quantities(norm))
+
+
+def _range_end(token: str) -> float | None:
+    """One end of a range: '12', '12.5' or '十二'."""
+    try:
+        return float(token)
+    except ValueError:
+        value = to_number(token)
+        return float(value) if value is not None else None
 
 
 def _plausible(slot: str, value: Decimal) -> bool:

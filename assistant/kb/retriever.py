@@ -225,11 +225,12 @@ class HybridRetriever:
         product_id: str | Sequence[str] | None = None,
         mode: Mode = "hybrid",
         lang: str | None = "zh",
+        untranslated: bool = True,
     ) -> list[SearchResult]:
         """The ``k`` best documents for ``query`` (best passage each), optionally filtered.
 
-        ``lang`` picks the pages written in that language (and, for English, the Chinese pages that have
-        no translation); ``None`` searches every page.
+        ``lang`` picks the pages written in that language (and, with ``untranslated``, the pages of the
+        other language that have no translation); ``None`` searches every page.
 
         Raises :class:`InvalidInput` for an empty query, a ``k`` outside 1–50 or an unknown mode.
         Any other text (emoji, SQL, markup) is just text to search for.
@@ -246,7 +247,7 @@ class HybridRetriever:
         if lang is not None and lang not in ("zh", "en"):
             raise InvalidInput(f"不支持的语言 {lang}", f"unsupported language {lang!r} (zh | en)", field="lang")
         filters = Filters.of(category, doc_id, product_id, lang,
-                             state.untranslated.get(lang, ()) if lang is not None else None)
+                             state.untranslated.get(lang, ()) if lang is not None and untranslated else None)
         if not state.chunks:
             return []
         rankings: dict[str, list[tuple[str, int | None, float]]] = {}

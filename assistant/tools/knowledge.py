@@ -74,9 +74,15 @@ def search_knowledge(ctx: ToolContext, args: SearchKnowledgeIn) -> SearchKnowled
     from assistant.kb.answer import answer_from_results
 
     retriever = ctx.services.retriever
+    # An English question is answered from the English pages first; the Chinese pages that have no
+    # translation (product pages) are searched only when those have no answer.
     results = retriever.search(args.query, k=args.k, category=args.category, product_id=args.product_id,
-                               lang=args.lang)
+                               lang=args.lang, untranslated=args.lang == "zh")
     answer = answer_from_results(retriever, args.query, results)
+    if not answer.found and args.lang != "zh":
+        results = retriever.search(args.query, k=args.k, category=args.category, product_id=args.product_id,
+                                   lang=args.lang)
+        answer = answer_from_results(retriever, args.query, results)
     return SearchKnowledgeOut(
         results=[
             KnowledgeHit(doc_id=r.doc_id, title=r.title, section=r.section, snippet=r.snippet, score=r.score,

@@ -33,7 +33,7 @@ def answer_policy(run: FlowRun) -> None:
         run.draft.reply = run.reply("policy_none")
         return
     run.draft.citations.extend(citations)
-    sources = "、".join(dict.fromkeys(c.title for c in citations))
+    sources = run.pick("、", ", ").join(dict.fromkeys(c.title for c in citations))
     run.draft.reply = run.reply("policy_answer", answer=answer, sources=sources)
     run.draft.phrase = True
 
