@@ -67,6 +67,8 @@ REL_EDIT_EN = re.compile(
     r"\b(?P<dir>bump|raise|increase|lower|reduce|cut|drop|decrease)\s+(?:the\s+|my\s+)?"
     r"(?P<slot>down ?payment|deposit|loan(?: amount)?|budget|monthly(?: payment)?|payment|term)\s+(?:up\s+|down\s+)?"
     r"by\s+(?P<num>\d+(?:\.\d+)?\s?(?:k|w|万|千|yuan)?|\d+\s?(?:years?|months?))")
+VAGUE_EDIT = re.compile(r"(?P<slot>首付|期数|期限|月供|贷款|预算)\s?(?:再)?(?P<dir>少|多|长|短|低|高|拉长|缩短|降|加)(?:点|一点|些|一些)")
+IS_NOT = re.compile(r"是\s?(?P<right>\d+(?:\.\d+)?\s?(?:万|w|k|千)?)\s?[，,]?\s?(?:不是|而不是)\s?(?P<wrong>\d+(?:\.\d+)?\s?(?:万|w|k|千)?)")
 REL_TERM_UNIT = re.compile(r"年|期|个月|years?|months?")
 ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
 
@@ -107,7 +109,7 @@ SCHEDULE_ROW = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,3})
 
 CAR_PRICE = re.compile(r"(?:那|这|(?<=看中)一|(?<=看上)一|(?<=相中)一|(?<=选了)一|(?<=定了)一)(?:台|辆|款|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?万)(?:块)?(?:的|左右的)")
 DOWN_RATIO = re.compile(r"首付\s?(?:就|只|先|交|付|出)?\s?(?P<n>\d|[零一二两三四五六七八九])\s?成(?!本)")
-BUDGET_CAR = re.compile(r"买(?:个|台|辆|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?[一二三四五六七八九]?万)"
+BUDGET_CAR = re.compile(r"(?:买|看看|看|换|要|整)(?:个|台|辆|部)?\s?(?P<amount>\d+(?:\.\d+)?\s?(?:万|w)|[一二两三四五六七八九十几]+十?[一二三四五六七八九]?万)"
                         r"(?P<approx>左右|以内|之内|上下|出头)?(?:块)?的")
 LOAN_GIVEN = re.compile(r"贷\s?\d|贷款\s?\d|贷[一二两三四五六七八九十]+万|首付")
 INCOME_AMOUNT = re.compile(
@@ -141,7 +143,7 @@ NEGATION = re.compile(r"(?:不要|不想要|不想|不考虑|不喜欢|不买|�
 # ------------------------------------------------------------------ the applicant profile
 PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
     ("employment_type", "self_employed", re.compile(
-        r"做(?:点|个)?(?:小)?生意|个体户?|开(?:了)?(?:个|家)?(?:小)?(?:店|饭店|公司|厂)|自己开|当老板|我是老板|生意人|自营|"
+        r"做(?:点|个)?(?:小)?生意|个体户?|开(?:了)?(?:个|家)?[^，。\s]{0,4}?(?:店|公司|厂|超市|餐馆|饭馆)|自己开|当老板|我是老板|生意人|自营|"
         r"self[- ]employed|own (?:a |my )?business|run (?:a |my )?(?:shop|business|restaurant)")),
     ("employment_type", "freelance", re.compile(
         r"跑网约车|网约车司机|开网约车|跑滴滴|开滴滴|滴滴司机|跑外卖|送外卖|外卖员|骑手|自由职业|跑货拉拉|代驾|跑车的|"
@@ -149,7 +151,8 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
     ("employment_type", "part_time", re.compile(r"兼职|打零工|part[- ]time")),
     ("employment_type", "fixed", re.compile(
         r"上班族|(?:在|是)(?:一家|个)?.{0,6}(?:公司|单位|工厂|厂里|医院|学校|银行)(?:上班|工作)|公务员|事业单位|国企|央企|"
-        r"正式员工|正式工|有固定工作|朝九晚五|salaried|full[- ]time (?:job|employee)|work (?:at|for) an? (?:company|firm)|"
+        r"正式员工|正式工|有固定工作|朝九晚五|老师|教师|医生|护士|警察|职员|工程师|会计|"
+        r"salaried|full[- ]time (?:job|employee)|work (?:at|for) an? (?:company|firm)|"
         r"office job|civil servant")),
     ("home_status", "owner", re.compile(
         r"自己有房|有(?:一)?套房|有房子?(?!贷)|名下有房|房子是自己的|自己的房子|自有住房|买了房|有房产|全款房|"

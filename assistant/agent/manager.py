@@ -30,6 +30,7 @@ from assistant.agent.facts import SLOT_LABELS, describe_slots, slot_value_text
 from assistant.agent.flows import FLOWS, TASK_FLOWS, FlowRun
 from assistant.agent.flows.render import offer_card
 from assistant.agent.flows.service import answer_question
+from assistant.agent.guard import check_text
 from assistant.agent.offers import application_from_offer, resolve_offer
 from assistant.agent.prompts import PromptLibrary
 from assistant.agent.slot_schema import SLOT_SPECS, validate_slot
@@ -392,6 +393,10 @@ class DialogueManager:
                 if all(c.doc_id != x.doc_id for x in run.draft.citations):
                     run.draft.citations.append(c)
             sources = run.pick("、", ", ").join(dict.fromkeys(c.title for c in citations))
+            if any(f.code == "price_without_apr" for f in check_text(answer)):
+                # A figure quoted from a policy page is an example, not a price: say how to compare loans.
+                answer += run.pick("\n（以上金额为资料中的示例，比较贷款时请看年化利率APR。）",
+                                   "\n(Figures above are examples from our documents; compare loans by their APR.)")
             out.append(run.reply("policy_answer", answer=answer, sources=sources))
         run.draft.phrase = True
         return "\n\n".join(out)

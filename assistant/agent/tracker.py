@@ -78,6 +78,16 @@ class OfflineCommandGenerator:
         self._relative(state, norm, commands, spans)
         self._income(state, norm, commands, spans)
         reference = self._reference(state, norm, commands, spans)
+        vague = cues.VAGUE_EDIT.search(norm)
+        if vague and not any(isinstance(c, CorrectSlot | SetSlot) for c in commands) and not _states_amount(norm):
+            # "首付再少点 期数拉长点": the direction but not the figure — ask for the figure
+            return [Clarify(zh=f"好的，您希望{vague.group('slot')}调整到多少？告诉我具体数字（例如：首付5万、分48期），"
+                               "我马上重新测算。",
+                            en="Sure; what figure would you like (e.g. 50,000 down, 48 months)? I'll recalculate at "
+                               "once.")], state.flow or "car_recommendation", 1.0
+        is_not = cues.IS_NOT.search(norm)
+        if is_not:
+            spans.append((is_not.start("wrong") - 2, is_not.end()))  # "…不是13": the figure taken back
         masked = _mask(norm, spans)
 
         prediction = self.nlu.classifier.predict(norm)
@@ -94,6 +104,12 @@ class OfflineCommandGenerator:
         self._profile(norm, commands)
         what_about = bool(cues.WHAT_ABOUT.match(norm))
         correcting = bool(cues.CORRECTION.search(norm)) or what_about
+        if is_not and not slots:
+            q = next((q for q in find_quantities(norm) if q.kind in ("money", "number")
+                      and is_not.start("right") <= q.start < is_not.end("right")), None)
+            value = _money_value(q) if q is not None else None
+            if value is not None:
+                slots = {"budget": int(value)}  # "是16万不是13": retargeted below to the fact it corrects
         # Only a short correction ("说错了，是22万") is a bare amount to retarget; a longer one names its fact.
         retarget = correcting and (what_about or len(norm) <= 24)
         slots = self._retarget_correction(state, slots, retarget, norm if what_about else None, norm)
@@ -163,7 +179,7 @@ class OfflineCommandGenerator:
                         not strict and not cues.REPAYMENT_CUE.search(cue.group())):
                     continue  # "一个月到手八千左右" is income; "每月三千左右" alone is not a cap
                 value = _money_value(q)
-                if value is not None and 100 <= value <= 1_000_000:
+                if value is not None and 100 <= value <= 100_000:
                     found.append((not strict, int(value), (cue.start(), end)))
         # "3k a month max", "under 3000 per month": the amount before the cue
         for q in find_quantities(norm):
@@ -184,7 +200,8 @@ class OfflineCommandGenerator:
         commands.append(SetSlot(slot="max_monthly_payment", value=value))
         spans.append(span)
         # Other amounts said as payments in the same breath ("三千左右，别超过三千二") are not budgets either.
-        spans.extend(s for approx, v, s in found if s != span and _is_payment_amount(norm, s))
+        spans.extend(s for approx, v, s in found
+                     if s != span and _is_payment_amount(norm, s) and value / 3 <= v <= value * 3)
 
     @staticmethod
     def _cap_follow_up(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
@@ -593,6 +610,8 @@ class OfflineCommandGenerator:
         new_facts = {**slots, **{c.slot: c.value for c in commands if isinstance(c, SetSlot)}}
         facts = new_facts if reset else {**state.slots, **new_facts}
         shopping = "budget" in facts and not {"vehicle_price", "loan_amount"} & set(facts)
+        if shopping and intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and "budget" in new_facts:
+            return "car_recommendation"  # "想看看20w的车": unsure words, but a budget for a car
         if shopping and (intent == "payment_calculation" or (
                 intent in ("eligibility_check", "apply") and cues.BUY_CUE.search(norm))):
             return "car_recommendation"  # a budget and no car yet: the customer is shopping
@@ -841,8 +860,8 @@ def _nearest_money(norm: str, start: int, end: int, lo: int, hi: int) -> tuple[D
     return None if best is None else (best[1], best[2], best[3])
 
 
-_EN_DEBT_LINK = re.compile(r"\s*(?:yuan|rmb)?\s*(?:a month|per month|monthly|each month)?\s*(?:on|for|to)\s+"
-                           r"(?:my|the|a|an|our)?\s*$")
+_EN_DEBT_LINK = re.compile(r"\s*(?:yuan|rmb)?\s*(?:a month|per month|monthly|each month|/\s?month|/\s?mo)?\s*"
+                           r"(?:on|for|to)\s+(?:my|the|a|an|our)?\s*$")
 
 
 def _segment_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
