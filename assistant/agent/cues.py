@@ -29,7 +29,7 @@ CAP_NEAR = 20
 DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mortgage", re.compile(r"房贷|按揭|mortgage|home loan")),
     ("car_loan", re.compile(r"车贷|(?:车|车子)(?:还在还|还没还完|在还)|car loan|car payment|auto loan")),
-    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|装修贷|经营贷|信用贷|online loan|personal loan")),
+    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|装修贷|经营贷|信用贷|助学贷款|车位贷款?|online loan|personal loan|student loan")),
     ("credit_card", re.compile(r"信用卡|花呗|白条|credit card")),
     ("other", re.compile(r"(?<!想)(?<!要)(?<!打算)(?<!再)贷款(?!买)|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
 )
@@ -59,7 +59,7 @@ REL_EDIT = re.compile(
     r"(?P<slot>首付|首期|贷款|预算|车价|月供|期限|down ?payment|deposit|loan|budget|price|monthly(?: payment)?|term)?"
     r"[^，。,.!?！？\d]{0,4}?(?<![最至顶])(?<!差不)(?<!差不\s)(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
     r"\bmore\b|\bless\b|raise|increase|reduce|\bcut\b|lower|bump(?: up)?|\bdrop\b)"
-    r"\s?(?:付|贷|交|借|点|了|个|一点|压|降|拿|出|给|放|掏)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
+    r"\s?(?:付|贷|交|借|点|了|个|一点|压|降|拿|出|给|放|掏|凑|筹)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
     r"[一二两三四五六七八九十半]+\s?(?:万|千|元|块|成|年|期|个月)|[一二两三四五六七八九]百(?:块|元)?|\d+\s?(?:成|年|期|个月|years?|months?))"
 )
 # "bump the down payment up by 20k", "cut the loan by 10k", "put 20k more down"
@@ -75,6 +75,8 @@ ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
 # ------------------------------------------------------------------ ranges
 RANGE_ADJ = re.compile(r"(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
 RANGE_TENS = re.compile(r"(?P<tens>[一二三四五六七八九]?十)(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
+RANGE_EN = re.compile(r"between\s+(?P<lo>\d+(?:\.\d+)?)\s?(?P<lo_unit>k|w|万)?\s+and\s+(?P<hi>\d+(?:\.\d+)?)\s?(?P<unit>k|w|万)")
+AT_LEAST = re.compile(r"(?:at least|no less than|not less than|不低于|起码|至少|最低)\s?(?P<amount>\d+(?:\.\d+)?\s?(?:k|w|万))")
 RANGE_SPAN = re.compile(r"(?P<lo>\d+(?:\.\d+)?|[一二两三四五六七八九十]{1,3})\s?(?:万|w)?\s?(?:到|至|-|~|～|—|to)\s?"
                         r"(?P<hi>\d+(?:\.\d+)?|[一二两三四五六七八九十]{1,3})\s?(?P<unit>万|w)")
 
@@ -87,7 +89,7 @@ EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3
                "fifth": 5, "5th": 5, "last": -1}
 EN_ORDINAL = re.compile(r"\b(?<!\ba\s)(?<!\ban\s)(?:the\s)?(?P<w>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
                         r"\s(?:one|1|option|plan|offer|car|choice)\b")
-CHEAPEST = re.compile(r"最便宜|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|月供最(?:低|少|便宜)|月供(?:少|低)的那|最低的那|最省|"
+CHEAPEST = re.compile(r"最便宜|最平|平啲|月供最平|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|月供最(?:低|少|便宜)|月供(?:少|低)的那|最低的那|最省|"
                       r"cheap(?:est|er)(?: one| 1| option| plan)?|lowest (?:monthly )?payment|lowest monthly|smallest (?:monthly )?payment|least expensive|lower payment")
 PRICIEST = re.compile(r"最贵|贵(?:的|点的|一点的)?(?:那|这)(?:个|款|台|辆)|月供最高|pric(?:ey|ier|iest)(?: one| 1)?|"
                       r"most expensive|more expensive (?:one|1)|highest payment")
@@ -132,18 +134,20 @@ ANNUAL_INCOME = re.compile(r"年收入|年薪|一年(?:能)?(?:挣|赚|收入|�
 ZERO_DOWN = re.compile(r"零首付|0首付|不付首付|不要首付|免首付|no down ?payment|zero down")
 CAP_FOLLOW_UP = re.compile(r"keep it (?:under|below)|(?:under|below|at most|max)\s|压到|压在|控制在|不超过|别超过|最多")
 BUY_CUE = re.compile(r"买(?:个|台|辆|部|车|一台|一辆)|推荐|看看(?:有)?(?:什么|啥)?车|换(?:个|台|辆)车|"
-                     r"want (?:a|another|a second) (?:car|suv|sedan|mpv)|looking for|show me|recommend")
+                     r"want (?:a|another|a second) (?:car|suv|sedan|mpv)|looking for|show me|recommend|suggest|what could i get|"
+                     r"what can i get|options")
 WORKING = re.compile(r"上班|工作|打工|做生意|跑车|跑网约车|开店|厂里|公司")
 
 # ------------------------------------------------------------------ negations ("不要插混的了")
-NEGATIVE_AFTER = re.compile(r"[^，。,.!?！？\s]{0,6}?(?:不方便|不好|不行|不要了?|不考虑|太贵|麻烦|毛病多|不喜欢|不靠谱|not for me)")
-NEGATION = re.compile(r"(?:不要|不想要|不想|不考虑|不喜欢|不买|不看|别|不用|算了|排除|除了|不是|no\s|not\s|don'?t want|"
+NEGATIVE_AFTER = re.compile(r"[^，。,.!?！？\s]{0,6}?(?:不方便|不好|不行|不要了?|不考虑|太贵|麻烦|毛病多|不喜欢|不靠谱|唔要|唔好|唔想要|"
+                            r"not for me)")
+NEGATION = re.compile(r"(?:唔要|唔想要|不要|不想要|不想|不考虑|不喜欢|不买|不看|别|不用|算了|排除|除了|不是|no\s|not\s|don'?t want|"
                       r"don'?t like|without|except|rather not|skip)\s?(?:the\s|a\s|any\s)?$")
 
 # ------------------------------------------------------------------ the applicant profile
 PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
     ("employment_type", "self_employed", re.compile(
-        r"做(?:点|个)?(?:小)?生意|个体户?|开(?:了)?(?:个|家)?[^，。\s]{0,4}?(?:店|公司|厂|超市|餐馆|饭馆)|自己开|当老板|我是老板|生意人|自营|"
+        r"做(?:点|个)?(?:小)?生意|个体户?|开(?:了)?(?:个|家)?[^，。\s]{0,4}?(?:店|公司|厂|超市|餐馆|饭馆|小卖部|档口|摊)|自己开|当老板|我是老板|生意人|自营|"
         r"self[- ]employed|own (?:a |my )?business|run (?:a |my )?(?:shop|business|restaurant)")),
     ("employment_type", "freelance", re.compile(
         r"跑网约车|网约车司机|开网约车|跑滴滴|开滴滴|滴滴司机|跑外卖|送外卖|外卖员|骑手|自由职业|跑货拉拉|代驾|跑车的|"
@@ -155,7 +159,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
         r"salaried|full[- ]time (?:job|employee)|work (?:at|for) an? (?:company|firm)|"
         r"office job|civil servant")),
     ("home_status", "owner", re.compile(
-        r"自己有房|有(?:一)?套房|有房子?(?!贷)|名下有房|房子是自己的|自己的房子|自有住房|买了房|有房产|全款房|"
+        r"自己有房|有(?:一)?套.{0,2}房|有房子?(?!贷)|名下有房|房子是自己的|自己的房子|自有住房|买了房|有房产|全款房|"
         r"own (?:a |my )?(?:home|house|flat|apartment)|homeowner")),
     ("home_status", "rent", re.compile(r"租房|租的房|租房子|租的|i rent|renting|rented (?:flat|apartment)")),
     ("home_status", "parents", re.compile(r"(?:跟|和)(?:我)?(?:父母|爸妈|家里人)(?:一起|一块|一块儿)?住|住(?:在)?(?:父母|爸妈)家|live with (?:my )?parents")),

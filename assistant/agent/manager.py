@@ -193,6 +193,8 @@ class DialogueManager:
             known = self.services.catalogue.find_vehicle(state.vehicle_id) if state.vehicle_id else None
             if known is not None and str(clean).lower() not in (known.brand.lower(), known.brand_en.lower()):
                 state.vehicle_id = None  # a different brand forgets the model named before
+        if slot == "budget" and clean < state.slots.get("budget_min", 0):
+            state.slots.pop("budget_min")  # "压到15w以内" under a 十七八万 range: the range is gone
         if slot == "down_payment":
             state.slots.pop("down_payment_ratio", None)
         elif slot == "down_payment_ratio":

@@ -223,8 +223,8 @@ class OfflineCommandGenerator:
             return
         specific = False
         for kind, pattern in cues.DEBT_KINDS:
-            if kind == "other" and specific:
-                break  # "信用卡…还有个车贷…还能再贷款买车": the generic word is the loan wanted, not a debt
+            if kind == "other" and specific and not re.search(r"[\u4e00-\u9fff]", norm):
+                break  # an English "loan" after a named one is usually the same debt
             for m in pattern.finditer(norm):
                 if any(s <= m.start() < e for s, e in spans):
                     continue
@@ -275,13 +275,14 @@ class OfflineCommandGenerator:
             if m and CN_DIGITS[m.group("b")] == CN_DIGITS[m.group("a")] + 1:
                 lo, hi = CN_DIGITS[m.group("a")], CN_DIGITS[m.group("b")]
             else:
-                m = cues.RANGE_SPAN.search(norm)
+                m = cues.RANGE_SPAN.search(norm) or cues.RANGE_EN.search(norm)
                 if not m:
+                    self._floor(norm, commands, spans)
                     return
                 lo, hi = _range_end(m.group("lo")), _range_end(m.group("hi"))
                 if lo is None or hi is None:
                     return
-        unit = 10_000 if m.group("unit") in ("万", "w") else 1_000
+        unit = 10_000 if m.group("unit") in ("万", "w") else 1_000  # k
         low, high = int(lo * unit), int(hi * unit)
         if not 0 < low < high:
             return
@@ -291,6 +292,18 @@ class OfflineCommandGenerator:
         if slot == "budget":
             commands.append(SetSlot(slot="budget_min", value=low))
         spans.append((m.start(), m.end()))
+
+    @staticmethod
+    def _floor(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """'at least 200k' / '起码15万': the lower end of the price range."""
+        m = cues.AT_LEAST.search(norm)
+        if m is None:
+            return
+        q = next((q for q in find_quantities(norm)
+                  if q.kind == "money" and m.start("amount") <= q.start < m.end()), None)
+        if q is not None and 10_000 <= q.value <= 20_000_000:
+            commands.append(SetSlot(slot="budget_min", value=int(q.value)))
+            spans.append((m.start(), m.end()))
 
     @staticmethod
     def _car_price(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
@@ -408,6 +421,11 @@ class OfflineCommandGenerator:
             return Clarify(zh=f"贷款{loan:,}元超过了车价{price:,}元，请确认一下车价和贷款金额？",
                            en=f"A loan of {loan:,} is more than the price of {price:,}; could you confirm both?"), \
                 set(PRICE_FACTS)
+        floor, top = facts.get("budget_min"), facts.get("budget")
+        if floor and top and floor > top and {"budget_min", "budget"} & set(said):
+            return Clarify(zh=f"您说车价至少{floor:,}元，预算却是{top:,}元，两者对不上。请问预算范围是多少？",
+                           en=f"You want a car of at least {floor:,} but a budget of {top:,}; which range do you "
+                              "mean?"), {"budget_min", "budget"}
         ratio = said.get("down_payment_ratio")
         if price and "down_payment" in said and ratio is not None and abs(
                 said["down_payment"] - ratio * price) > 0.05 * price:
@@ -613,7 +631,8 @@ class OfflineCommandGenerator:
         if shopping and intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and "budget" in new_facts:
             return "car_recommendation"  # "想看看20w的车": unsure words, but a budget for a car
         if shopping and (intent == "payment_calculation" or (
-                intent in ("eligibility_check", "apply") and cues.BUY_CUE.search(norm))):
+                intent in ("eligibility_check", "apply", "policy_question", "product_inquiry")
+                and cues.BUY_CUE.search(norm) and "budget" in new_facts)):
             return "car_recommendation"  # a budget and no car yet: the customer is shopping
         if reset and intent in FLOWS and intent != active:
             return intent  # "算了，帮我推荐10万以内的车": a new goal, whatever the active flow was
@@ -861,7 +880,7 @@ def _nearest_money(norm: str, start: int, end: int, lo: int, hi: int) -> tuple[D
 
 
 _EN_DEBT_LINK = re.compile(r"\s*(?:yuan|rmb)?\s*(?:a month|per month|monthly|each month|/\s?month|/\s?mo)?\s*"
-                           r"(?:on|for|to)\s+(?:my|the|a|an|our)?\s*$")
+                           r"(?:on|for|to)\s+(?:my|the|a|an|our)?\s*(?:[a-z]+\s+){0,2}$")
 
 
 def _segment_bounds(norm: str, start: int, end: int) -> tuple[int, int]:

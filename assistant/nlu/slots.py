@@ -170,7 +170,7 @@ _ENUMS: dict[str, list[tuple[str, str]]] = {
         ("phev", r"插电式?混动|插电式?混合动力|插混|插电|增程|phev|plug-?in|erev|range[- ]extend(?:er|ed)|dm-?i"),
         ("hev", r"油电混动|油电混合|油电|双擎|混动|(?<![a-z])hev(?![a-z])|(?<!plug-in )(?<!plug in )hybrid"),
         ("bev", r"纯电|电车|电动|bev|(?<![a-z])evs?(?![a-z])|electric|battery electric"),
-        ("ice", r"油车|燃油|汽油|柴油|(?<![a-z])ice(?![a-z])|gasoline|petrol|gas car|combustion|diesel|\b油的"),
+        ("ice", r"油车|燃油|烧油|汽油|柴油|(?<![a-z])ice(?![a-z])|gasoline|petrol|gas car|combustion|diesel|\b油的"),
         ("nev", r"新能源|(?<![a-z])nevs?(?![a-z])|new energy|green plate|绿牌"),
     ],
     "vehicle_condition": [
