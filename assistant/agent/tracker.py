@@ -523,6 +523,15 @@ class OfflineCommandGenerator:
         if ref is None:
             return None
         if not offers and (ref.rank is not None or ref.current):
+            if state.last_intent == "car_recommendation":
+                # A list was shown, but the latest search (a new debt, a lower cap) left no plan standing.
+                commands.append(Clarify(
+                    zh="按您现在的条件，之前列出的方案已经不满足要求（比如超出了月供上限或可负担范围），暂时没有可选的方案。"
+                       "可以调整预算、首付、期限或月供上限，我马上重新为您匹配。",
+                    en="With your conditions as they are now, the plans shown earlier no longer qualify (over the "
+                       "payment cap or what is affordable). Change the budget, down payment, term or cap and I'll "
+                       "match again."))
+                return None
             commands.append(Clarify(zh="我还没有为您列出具体方案，所以不知道您指的是哪一个。告诉我预算或车价，我先帮您匹配几个方案。",
                                     en="I haven't shown you any plans yet, so I can't tell which one you mean. "
                                        "Tell me your budget or the car's price and I'll match some first."))
@@ -596,8 +605,10 @@ class OfflineCommandGenerator:
         if what_about is not None and not slots:
             q = next((q for q in find_quantities(what_about) if q.kind in ("money", "number")), None)
             value = _money_value(q) if q is not None else None
-            recent = next((s for s in reversed(state.last_slots) if s in money and s in state.slots
-                           and value is not None and _plausible(s, value)), None)
+            # "What about X" varies what is being shopped for (cap, budget, down payment), not the income.
+            options = [s for s in reversed(state.last_slots) if s in money and s in state.slots
+                       and value is not None and _plausible(s, value)]
+            recent = next((s for s in options if s != "monthly_income"), options[0] if options else None)
             if value is not None and recent is not None:
                 return {recent: int(value)}
         if not correcting or len(slots) != 1:
