@@ -29,7 +29,7 @@ CAP_NEAR = 20
 DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mortgage", re.compile(r"房贷|按揭|mortgage|home loan")),
     ("car_loan", re.compile(r"车贷|(?:车|车子)(?:还在还|还没还完|在还)|car loan|car payment|auto loan")),
-    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|装修贷|经营贷|信用贷|助学贷款|车位贷款?|online loan|personal loan|student loan")),
+    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|装修贷|经营贷|信用贷|助学贷款|车位贷款?|农机贷|设备贷|online loan|personal loan|student loan")),
     ("credit_card", re.compile(r"信用卡|花呗|白条|credit card")),
     ("other", re.compile(r"(?<!想)(?<!要)(?<!打算)(?<!再)贷款(?!买)|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
 )
@@ -40,7 +40,7 @@ DEBT_OTHER_EXISTING = re.compile(r"还着|在还|已经|目前|现在还|每月�
                                  r"\bexisting\b|\bpaying\b|\banother\b|\bother\b")
 DEBT_FUTURE = re.compile(r"想贷|要贷|打算贷|准备贷|申请|贷多少|能贷|借多少|(?:能|可以|想|要)?(?:做|办)(?:个)?车贷|贷款买|want to borrow|looking to borrow")
 # "还没还完" is a debt still running, not one paid off.
-DEBT_PAID_OFF = re.compile(r"(?<![没未])(?:还清|还完|结清)(?!了?吗)|不用还了|paid off|cleared|finished paying")
+DEBT_PAID_OFF = re.compile(r"(?<![没未])(?:还清|还完|结清)(?!了?吗)|不用还了|paid (?:[a-z]+ ){0,3}off|cleared|finished paying")
 NO_DEBT = re.compile(r"没有(?:其他|别的|任何)?(?:贷款|负债|欠款|房贷|车贷)|无(?:负债|贷款)|没负债|没贷款|零负债|"
                      r"no (?:other )?(?:debts?|loans?)|debt[- ]free")
 
@@ -57,7 +57,7 @@ REL_MORE = re.compile(r"再多|多|再加|加|提高|增加|上调|往上|涨|mo
 REL_LESS = re.compile(r"再少|少|再减|减|降低|减少|下调|往下|降|压|less|lower|reduce|cut|decrease|down by|minus|drop")
 REL_EDIT = re.compile(
     r"(?P<slot>首付|首期|贷款|预算|车价|月供|期限|down ?payment|deposit|loan|budget|price|monthly(?: payment)?|term)?"
-    r"[^，。,.!?！？\d]{0,4}?(?<![最至顶])(?<!差不)(?<!差不\s)(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
+    r"[^，。,.!?！？\d]{0,4}?(?<![最至顶])(?<!差不)(?<!差不\s)(?<!那么)(?<!这么)(?<![太好])(?P<dir>再多|再少|再加|再减|多|少|加|减|提高|增加|减少|降低|降|压|往上|往下|"
     r"\bmore\b|\bless\b|raise|increase|reduce|\bcut\b|lower|bump(?: up)?|\bdrop\b)"
     r"\s?(?:付|贷|交|借|点|了|个|一点|压|降|拿|出|给|放|掏|凑|筹)?\s?(?:by\s)?(?P<num>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|"
     r"[一二两三四五六七八九十半]+\s?(?:万|千|元|块|成|年|期|个月)|[一二两三四五六七八九]百(?:块|元)?|\d+\s?(?:成|年|期|个月|years?|months?))"
@@ -69,6 +69,8 @@ REL_EDIT_EN = re.compile(
     r"by\s+(?P<num>\d+(?:\.\d+)?\s?(?:k|w|万|千|yuan)?|\d+\s?(?:years?|months?))")
 VAGUE_EDIT = re.compile(r"(?P<slot>首付|期数|期限|月供|贷款|预算)\s?(?:再)?(?P<dir>少|多|长|短|低|高|拉长|缩短|降|加)(?:点|一点|些|一些)")
 IS_NOT = re.compile(r"是\s?(?P<right>\d+(?:\.\d+)?\s?(?:万|w|k|千)?)\s?[，,]?\s?(?:不是|而不是)\s?(?P<wrong>\d+(?:\.\d+)?\s?(?:万|w|k|千)?)")
+# "三年压力大 要不还是分四年吧": the term chosen, not the one complained about
+CHOSEN_TERM = re.compile(r"(?:还是|就|改成|换成|改为)\s?(?:分)?\s?(?P<n>\d+|[一二两三四五六七八九十]+)\s?(?P<unit>年|期|个月)")
 REL_TERM_UNIT = re.compile(r"年|期|个月|years?|months?")
 ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
 
@@ -83,7 +85,7 @@ RANGE_SPAN = re.compile(r"(?P<lo>\d+(?:\.\d+)?|[一二两三四五六七八九�
 # ------------------------------------------------------------------ references to offers shown
 ORDINAL = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,2})\s?(?P<unit>个|款|种|套|台|辆|项|条|号|家)?"
                      r"(?P<after>月供|方案|车|选项|的|那|吧|$|[\s，。,.!?！？])?")
-ORDINAL_ALT = re.compile(r"方案\s?(?P<n>[一二三四五六七八九十\d]{1,2})|(?P<m>[一二三四五六七八九\d])号方案|"
+ORDINAL_ALT = re.compile(r"方案\s?(?P<n>[一二三四五六七八九十\d]{1,2})|(?P<m>[一二三四五六七八九\d])号方案|头(?P<h>一)(?:个|款|台|辆)|"
                          r"选\s?(?P<k>[1-9一二三四五])(?![万千0-9.])|(?:option|plan|number|no\.?|#)\s?(?P<e>\d{1,2})\b")
 EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
                "fifth": 5, "5th": 5, "last": -1}
@@ -110,7 +112,10 @@ ASK_FIELD = (
 SCHEDULE_ROW = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,3})\s?(?:期|个月(?!供))")
 
 CAR_PRICE = re.compile(r"(?:那|这|(?<=看中)一|(?<=看上)一|(?<=相中)一|(?<=选了)一|(?<=定了)一)(?:台|辆|款|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?万)(?:块)?(?:的|左右的)")
-DOWN_RATIO = re.compile(r"首付\s?(?:就|只|先|交|付|出)?\s?(?P<n>\d|[零一二两三四五六七八九])\s?成(?!本)")
+DOWN_RATIO = re.compile(r"首付[^，。,\d万千]{0,8}?(?:(?P<n>\d|[零一二两三四五六七八九])\s?成(?!本)|(?P<half>一半))")
+DOWN_AMOUNT = re.compile(r"首付(?:打算|准备|想|能|可以|我)?(?:出|付|交|给|拿)?(?:个)?\s?(?P<amount>\d+(?:\.\d+)?\s?(?:万|w|k|千)|"
+                         r"[一二两三四五六七八九十]+万)")
+BARE_BUDGET = re.compile(r"(?P<amount>\d+(?:\.\d+)?\s?(?:万|w)|[一二两三四五六七八九十]+万)\s?(?:以内|之内|以下|左右|上下)")
 BUDGET_CAR = re.compile(r"(?:买|看看|看|换|要|整)(?:个|台|辆|部)?\s?(?P<amount>\d+(?:\.\d+)?\s?(?:万|w)|[一二两三四五六七八九十几]+十?[一二三四五六七八九]?万)"
                         r"(?P<approx>左右|以内|之内|上下|出头)?(?:块)?的")
 LOAN_GIVEN = re.compile(r"贷\s?\d|贷款\s?\d|贷[一二两三四五六七八九十]+万|首付")
@@ -150,7 +155,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
         r"做(?:点|个)?(?:小)?生意|个体户?|开(?:了)?(?:个|家)?[^，。\s]{0,4}?(?:店|公司|厂|超市|餐馆|饭馆|小卖部|档口|摊)|自己开|当老板|我是老板|生意人|自营|"
         r"self[- ]employed|own (?:a |my )?business|run (?:a |my )?(?:shop|business|restaurant)")),
     ("employment_type", "freelance", re.compile(
-        r"跑网约车|网约车司机|开网约车|跑滴滴|开滴滴|滴滴司机|跑外卖|送外卖|外卖员|骑手|自由职业|跑货拉拉|代驾|跑车的|"
+        r"跑网约车|网约车司机|开网约车|开出租|跑出租|出租车司机|的哥|跑滴滴|开滴滴|滴滴司机|跑外卖|送外卖|外卖员|骑手|自由职业|跑货拉拉|代驾|跑车的|"
         r"freelanc|gig work|uber driver|didi driver|ride-?hailing|delivery rider")),
     ("employment_type", "part_time", re.compile(r"兼职|打零工|part[- ]time")),
     ("employment_type", "fixed", re.compile(
@@ -161,7 +166,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
     ("home_status", "owner", re.compile(
         r"自己有房|有(?:一)?套.{0,2}房|有房子?(?!贷)|名下有房|房子是自己的|自己的房子|自有住房|买了房|有房产|全款房|"
         r"own (?:a |my )?(?:home|house|flat|apartment)|homeowner")),
-    ("home_status", "rent", re.compile(r"租房|租的房|租房子|租的|i rent|renting|rented (?:flat|apartment)")),
+    ("home_status", "rent", re.compile(r"租房|租的房|租房子|(?<!出)租的|i rent|renting|rented (?:flat|apartment)")),
     ("home_status", "parents", re.compile(r"(?:跟|和)(?:我)?(?:父母|爸妈|家里人)(?:一起|一块|一块儿)?住|住(?:在)?(?:父母|爸妈)家|live with (?:my )?parents")),
     ("has_delinquency", False, re.compile(
         r"(?:没|没有|从没|从未|从来没)(?:有)?(?:过)?逾期|征信.{0,3}(?:良好|很好|没问题|没啥问题|没什么问题|干净|挺好|不错|ok)|"
@@ -180,7 +185,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
 # A run of real words (two or more Chinese characters that are not laughter, or an English word): a
 # message without one ("？？？ｓｄｆｇ哈哈哈1111") is keyboard noise.
 WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?![a-z]*(?:sdf|asd|qwe|zxc|jj|kk))(?!([a-z])\1+\b)(?=[a-z]*[aeiouy])[a-z]{3,}\b")
-QUESTION_CUE = re.compile(r"吗|么|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
+QUESTION_CUE = re.compile(r"吗|(?<![那这怎什多])么|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
                           r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|whats|what's|can|could|do|does|is|are|will|"
                           r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")
 ASSESS_REQUEST = re.compile(

@@ -74,6 +74,7 @@ class OfflineCommandGenerator:
         self._ranges(norm, commands, spans)
         self._car_price(norm, commands, spans)
         self._down_ratio(norm, commands, spans)
+        self._chosen_term(norm, commands, spans)
         self._principal_en(norm, commands, spans)
         self._relative(state, norm, commands, spans)
         self._income(state, norm, commands, spans)
@@ -96,6 +97,7 @@ class OfflineCommandGenerator:
         slots = extract_slots(masked, intent=intent, expected_slot=expected if expected in _nlu_slots() else None)
         if state.pending_slot == VEHICLE_MODEL and "vehicle_price" not in slots and "budget" in slots:
             slots["vehicle_price"] = slots.pop("budget")  # "当时15万买的" answers the price question
+        self._money_fallbacks(masked, slots)
         for cmd in commands:
             if isinstance(cmd, SetSlot | CorrectSlot):
                 slots.pop(cmd.slot, None)
@@ -108,10 +110,16 @@ class OfflineCommandGenerator:
             q = next((q for q in find_quantities(norm) if q.kind in ("money", "number")
                       and is_not.start("right") <= q.start < is_not.end("right")), None)
             value = _money_value(q) if q is not None else None
+            before = norm[max(0, is_not.start() - 6):is_not.start()]
+            named_slot = "monthly_income" if cues.INCOME_CUE.search(before) else next(
+                (slot for slot, pattern in cues.REL_SLOT if pattern.search(before)), None)
             if value is not None:
-                slots = {"budget": int(value)}  # "是16万不是13": retargeted below to the fact it corrects
+                # "工资是5600不是6500" names its fact; "是16万不是13" is retargeted below to the one it corrects
+                slots = {named_slot or "budget": int(value)}
+        named_fix = is_not is not None and bool(slots) and bool(
+            cues.INCOME_CUE.search(norm[max(0, is_not.start() - 6):is_not.start()]))
         # Only a short correction ("说错了，是22万") is a bare amount to retarget; a longer one names its fact.
-        retarget = correcting and (what_about or len(norm) <= 24)
+        retarget = correcting and (what_about or len(norm) <= 24) and not named_fix
         slots = self._retarget_correction(state, slots, retarget, norm if what_about else None, norm)
         for name, value in slots.items():
             commands.append(CorrectSlot(slot=name, value=value) if correcting and name in state.slots
@@ -230,7 +238,9 @@ class OfflineCommandGenerator:
                     continue
                 lo, hi = max(0, m.start() - 24), min(len(norm), m.end() + 16)
                 clause = norm[slice(*_segment_bounds(norm, m.start(), m.end()))]
-                if cues.DEBT_PAID_OFF.search(clause):
+                # In English the paid-off words must be near this debt ("paid the car loan off … just the mortgage").
+                near = clause if re.search(r"[\u4e00-\u9fff]", norm) else norm[max(0, m.start() - 20):m.end() + 20]
+                if cues.DEBT_PAID_OFF.search(near):
                     commands.append(AddDebt(debt_kind=kind, monthly_payment=0))
                     spans.append((m.start(), m.end()))
                     break
@@ -246,8 +256,8 @@ class OfflineCommandGenerator:
                 if amount is None:
                     continue
                 value, start, end = amount
-                if not 100 <= value <= 1_000_000:
-                    continue
+                if not 100 <= value <= 100_000 or re.match(r"\s?(?:左右|以内)?的", norm[end:end + 3]):
+                    continue  # "20万左右的mpv" is a car, not a monthly repayment
                 commands.append(AddDebt(debt_kind=kind, monthly_payment=int(value)))
                 specific = specific or kind != "other"
                 # The stretch about the debt: no other amount in it is the customer's income or a loan (in
@@ -329,10 +339,46 @@ class OfflineCommandGenerator:
         spans.append((m.start(), m.end()))
 
     @staticmethod
+    def _money_fallbacks(masked: str, slots: dict[str, Any]) -> None:
+        """'首付打算出4w', '15万以内': facts the NLU can drop when two amounts compete in one message."""
+        money = {"budget", "vehicle_price", "down_payment", "loan_amount"}
+        d = cues.DOWN_AMOUNT.search(masked)
+        if d is not None and "down_payment" not in slots and "down_payment_ratio" not in slots:
+            q = next((q for q in find_quantities(masked) if q.kind == "money" and d.start("amount") <= q.start), None)
+            if q is not None and 1_000 <= q.value <= 10_000_000:
+                slots["down_payment"] = int(q.value)
+        b = cues.BARE_BUDGET.search(masked)
+        if b is not None and not (money - {"down_payment"}) & set(slots) and not re.search(
+                r"月供|每月|每个月|一个月|首付|贷", masked[max(0, b.start() - 6):b.start()]):
+            q = next((q for q in find_quantities(masked) if q.kind == "money" and b.start() <= q.start < b.end()), None)
+            if q is not None and 10_000 <= q.value <= 20_000_000:
+                slots["budget"] = int(q.value)
+
+    @staticmethod
+    def _chosen_term(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
+        """'要不还是分四年吧': the term the customer settles on (other terms in the message are complaints)."""
+        m = cues.CHOSEN_TERM.search(norm)
+        if m is None or any(m.start() < e and s < m.end() for s, e in spans):
+            return
+        n = _small_int(m.group("n"))
+        if n is None:
+            return
+        months = n * 12 if m.group("unit") == "年" else n
+        if 1 <= months <= 120:
+            commands.append(SetSlot(slot="term_months", value=months))
+            # every term in the message is read: the chosen one stands
+            for t in re.finditer(r"(?:\d+|[一二两三四五六七八九十]+)\s?(?:年|期|个月)", norm):
+                spans.append((t.start(), t.end()))
+
+    @staticmethod
     def _down_ratio(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """'首付两成就行': a down-payment share (the NLU can drop it when a 别/不 follows)."""
         m = cues.DOWN_RATIO.search(norm)
         if m is None or any(m.start() < e and s < m.end() for s, e in spans):
+            return
+        if m.group("half"):
+            commands.append(SetSlot(slot="down_payment_ratio", value=0.5))
+            spans.append((m.start(), m.end()))
             return
         n = _small_int(m.group("n"))
         if n is not None and 0 <= n <= 9:
