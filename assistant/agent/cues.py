@@ -29,10 +29,12 @@ CAP_NEAR = 20
 DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mortgage", re.compile(r"房贷|按揭|mortgage|home loan")),
     ("car_loan", re.compile(r"车贷|(?:车|车子)(?:还在还|还没还完|在还)|car loan|car payment|auto loan")),
-    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|装修贷|经营贷|信用贷|助学贷款|车位贷款?|农机贷|设备贷|online loan|personal loan|student loan")),
+    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|online loan|personal loan|student loan")),
     ("credit_card", re.compile(r"信用卡|花呗|白条|credit card")),
-    ("other", re.compile(r"(?<!想)(?<!要)(?<!打算)(?<!再)贷款(?!买)|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
+    # loans named by their purpose; "车位那个贷款" later means the same one
+    ("other", re.compile(r"装修贷|经营贷|信用贷|助学贷款|车位贷款?|农机贷|设备贷|(?<!想)(?<!要)(?<!打算)(?<!再)贷款(?!买)|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
 )
+NAMED_LOAN = re.compile(r"装修贷|经营贷|信用贷|助学贷款|车位贷款?|农机贷|设备贷")
 DEBT_EXISTING = re.compile(r"每月还|每个月还|月还|还着|在还|还有|已经|目前|现在|每月|每个月|月供|一个月|"
                            r"\balready\b|\bcurrently\b|\bpay(?:ing)?\b|\bexisting\b|\bhave\b|\bgot\b")
 # A generic 贷款 / loan is a debt only with words that say it is running now (not "the loan I want").
@@ -85,7 +87,7 @@ RANGE_SPAN = re.compile(r"(?P<lo>\d+(?:\.\d+)?|[一二两三四五六七八九�
 # ------------------------------------------------------------------ references to offers shown
 ORDINAL = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,2})\s?(?P<unit>个|款|种|套|台|辆|项|条|号|家)?"
                      r"(?P<after>月供|方案|车|选项|的|那|吧|$|[\s，。,.!?！？])?")
-ORDINAL_ALT = re.compile(r"方案\s?(?P<n>[一二三四五六七八九十\d]{1,2})|(?P<m>[一二三四五六七八九\d])号方案|头(?P<h>一)(?:个|款|台|辆)|"
+ORDINAL_ALT = re.compile(r"方案\s?(?P<n>[一二三四五六七八九十\d]{1,2})|(?P<m>[一二三四五六七八九\d])号方案|头(?P<h>一)(?:个|款|台|辆)(?!月)|"
                          r"选\s?(?P<k>[1-9一二三四五])(?![万千0-9.])|(?:option|plan|number|no\.?|#)\s?(?P<e>\d{1,2})\b")
 EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
                "fifth": 5, "5th": 5, "last": -1}
@@ -112,7 +114,7 @@ ASK_FIELD = (
 SCHEDULE_ROW = re.compile(r"第\s?(?P<n>[一二三四五六七八九十\d]{1,3})\s?(?:期|个月(?!供))")
 
 CAR_PRICE = re.compile(r"(?:那|这|(?<=看中)一|(?<=看上)一|(?<=相中)一|(?<=选了)一|(?<=定了)一)(?:台|辆|款|部)\s?(?P<amount>\d+(?:\.\d+)?\s?万|[一二两三四五六七八九十几]+十?万)(?:块)?(?:的|左右的)")
-DOWN_RATIO = re.compile(r"首付[^，。,\d万千]{0,8}?(?:(?P<n>\d|[零一二两三四五六七八九])\s?成(?!本)|(?P<half>一半))")
+DOWN_RATIO = re.compile(r"首付(?:(?!再|多付|多出|多交|多拿|多给|少|加|减|降|提)[^，。,\d万千]){0,8}?(?:(?P<n>\d|[零一二两三四五六七八九])\s?成(?!本)|(?P<half>一半))")
 DOWN_AMOUNT = re.compile(r"首付(?:打算|准备|想|能|可以|我)?(?:出|付|交|给|拿)?(?:个)?\s?(?P<amount>\d+(?:\.\d+)?\s?(?:万|w|k|千)|"
                          r"[一二两三四五六七八九十]+万)")
 BARE_BUDGET = re.compile(r"(?P<amount>\d+(?:\.\d+)?\s?(?:万|w)|[一二两三四五六七八九十]+万)\s?(?:以内|之内|以下|左右|上下)")

@@ -239,13 +239,14 @@ class OfflineCommandGenerator:
                 lo, hi = max(0, m.start() - 24), min(len(norm), m.end() + 16)
                 clause = norm[slice(*_segment_bounds(norm, m.start(), m.end()))]
                 # In English the paid-off words must be near this debt ("paid the car loan off … just the mortgage").
-                near = clause if re.search(r"[\u4e00-\u9fff]", norm) else norm[max(0, m.start() - 20):m.end() + 20]
+                near = clause if re.search(r"[\u4e00-\u9fff]", norm) else norm[max(0, m.start() - 24):m.end() + 32]
                 if cues.DEBT_PAID_OFF.search(near):
                     commands.append(AddDebt(debt_kind=kind, monthly_payment=0))
                     spans.append((m.start(), m.end()))
                     break
                 known = kind in state.debts and bool(cues.CORRECTION.search(norm))  # "the car loan is actually 4.5k"
-                existing = cues.DEBT_OTHER_EXISTING if kind == "other" else cues.DEBT_EXISTING
+                generic = kind == "other" and not cues.NAMED_LOAN.fullmatch(m.group())
+                existing = cues.DEBT_OTHER_EXISTING if generic else cues.DEBT_EXISTING
                 running = existing.search(norm[lo:hi]) or existing.search(clause)
                 if cues.DEBT_FUTURE.search(clause) or not (known or running):
                     continue
@@ -468,7 +469,7 @@ class OfflineCommandGenerator:
                            en=f"A loan of {loan:,} is more than the price of {price:,}; could you confirm both?"), \
                 set(PRICE_FACTS)
         floor, top = facts.get("budget_min"), facts.get("budget")
-        if floor and top and floor > top and {"budget_min", "budget"} & set(said):
+        if floor and top and floor > top and "budget_min" in said:  # a lowered budget drops an old floor
             return Clarify(zh=f"您说车价至少{floor:,}元，预算却是{top:,}元，两者对不上。请问预算范围是多少？",
                            en=f"You want a car of at least {floor:,} but a budget of {top:,}; which range do you "
                               "mean?"), {"budget_min", "budget"}

@@ -161,7 +161,8 @@ def _money_cues() -> list[tuple[str, re.Pattern[str]]]:
 _ENUMS: dict[str, list[tuple[str, str]]] = {
     "body_type": [
         ("suv", r"suv|越野|sport utility|crossover|跨界"),
-        ("mpv", r"mpv|商务车|保姆车|minivan|people ?carrier|七座|7座|七人座|seven[- ]seater|7[- ]seater|商务mpv"),
+        ("mpv", r"mpv|商务车|保姆车|minivan|people ?carrier|七座(?!\s?suv)|7座(?!\s?suv)|七人座|seven[- ]seater|"
+                r"7[- ]seater|商务mpv"),
         ("hatchback", r"两厢|掀背|hatchback|hatch(?![a-z])"),
         ("pickup", r"皮卡|pick-?up|pickup truck"),
         ("sedan", r"轿车|三厢|sedan|saloon"),
