@@ -15,7 +15,7 @@ NUM = r"(?:\d+(?:\.\d+)?\s*(?:万|千|k|w|元|块)?|[零一二两三四五六七
 PAYMENT_CUE = re.compile(r"月供|每月还款|每个月还款|每月还|每个月还|月还款|月还|每月|每个月|一个月|月付|"
                          r"monthly payments?|monthly|payments?|a month|per month|/month|/mo\b|each month")
 LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|希望)?(?:超过|超出|超|高于|多于)|不超|控制在|压在|压到|放宽到|放到|提到|调到|"
-                          r"保持在|最多|最高|顶多|小于|低于|不到|以内的|在|under|below|max(?:imum)?|at most|"
+                          r"保持在|最多|最高|顶多|小于|低于|不到|以内的|under|below|max(?:imum)?|at most|"
                           r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under|"
                           r"(?:don'?t|do not|not|never)\b[^.]{0,24}\bmore than")
 LIMIT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|左右|上下|max|or less|tops|at most|or under)")
@@ -34,6 +34,7 @@ DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # loans named by their purpose; "车位那个贷款" later means the same one
     ("other", re.compile(r"装修贷|经营贷|信用贷|助学贷款|车位贷款?|农机贷|设备贷|(?<!想)(?<!要)(?<!打算)(?<!再)贷款(?!买)|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
 )
+LISTED_AMOUNTS = re.compile(r"\s?一(?:个|笔)\s?(?P<a>\d+(?:\.\d+)?)\s?(?:块|元)?\s?[，,、]?\s?(?:另)?一(?:个|笔)\s?(?P<b>\d+(?:\.\d+)?)")
 NAMED_LOAN = re.compile(r"装修贷|经营贷|信用贷|助学贷款|车位贷款?|农机贷|设备贷")
 DEBT_EXISTING = re.compile(r"每月还|每个月还|月还|还着|在还|还有|已经|目前|现在|每月|每个月|月供|一个月|"
                            r"\balready\b|\bcurrently\b|\bpay(?:ing)?\b|\bexisting\b|\bhave\b|\bgot\b")
@@ -72,6 +73,7 @@ REL_EDIT_EN = re.compile(
 VAGUE_EDIT = re.compile(r"(?P<slot>首付|期数|期限|月供|贷款|预算)\s?(?:再)?(?P<dir>少|多|长|短|低|高|拉长|缩短|降|加)(?:点|一点|些|一些)")
 IS_NOT = re.compile(r"是\s?(?P<right>\d+(?:\.\d+)?\s?(?:万|w|k|千)?)\s?[，,]?\s?(?:不是|而不是)\s?(?P<wrong>\d+(?:\.\d+)?\s?(?:万|w|k|千)?)")
 # "三年压力大 要不还是分四年吧": the term chosen, not the one complained about
+CHOSEN_VALUE = re.compile(r"还是\s?(?:要|选|买|换成|改成)?\s?(?P<word>[^\s，。,吧]{1,5}?)(?:吧|好了|得了|算了|$)")
 CHOSEN_TERM = re.compile(r"(?:还是|就|改成|换成|改为)\s?(?:分)?\s?(?P<n>\d+|[一二两三四五六七八九十]+)\s?(?P<unit>年|期|个月)")
 REL_TERM_UNIT = re.compile(r"年|期|个月|years?|months?")
 ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
@@ -80,7 +82,8 @@ ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
 RANGE_ADJ = re.compile(r"(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
 RANGE_TENS = re.compile(r"(?P<tens>[一二三四五六七八九]?十)(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
 RANGE_EN = re.compile(r"between\s+(?P<lo>\d+(?:\.\d+)?)\s?(?P<lo_unit>k|w|万)?\s+and\s+(?P<hi>\d+(?:\.\d+)?)\s?(?P<unit>k|w|万)")
-AT_LEAST = re.compile(r"(?:at least|no less than|not less than|不低于|起码|至少|最低)\s?(?P<amount>\d+(?:\.\d+)?\s?(?:k|w|万))")
+AT_LEAST = re.compile(r"(?:at least|no less than|not less than|不低于|起码|至少|最低)\s?(?P<amount>\d+(?:\.\d+)?\s?(?:k|w|万))|"
+                      r"(?P<amount2>\d+(?:\.\d+)?\s?(?:w|万))\s?(?:往上|以上|起步|起)")
 RANGE_SPAN = re.compile(r"(?P<lo>\d+(?:\.\d+)?|[一二两三四五六七八九十]{1,3})\s?(?:万|w)?\s?(?:到|至|-|~|～|—|to)\s?"
                         r"(?P<hi>\d+(?:\.\d+)?|[一二两三四五六七八九十]{1,3})\s?(?P<unit>万|w)")
 
@@ -146,7 +149,7 @@ BUY_CUE = re.compile(r"买(?:个|台|辆|部|车|一台|一辆)|推荐|看看(?:
 WORKING = re.compile(r"上班|工作|打工|做生意|跑车|跑网约车|开店|厂里|公司")
 
 # ------------------------------------------------------------------ negations ("不要插混的了")
-NEGATIVE_AFTER = re.compile(r"[^，。,.!?！？\s]{0,6}?(?:不方便|不好|不行|不要了?|不考虑|太贵|麻烦|毛病多|不喜欢|不靠谱|唔要|唔好|唔想要|"
+NEGATIVE_AFTER = re.compile(r"[^，。,.!?！？\s]{0,6}?(?:焦虑|担心|不放心|不方便|不好|不行|不要了?|不考虑|太贵|麻烦|毛病多|不喜欢|不靠谱|唔要|唔好|唔想要|"
                             r"not for me)")
 NEGATION = re.compile(r"(?:唔要|唔想要|不要|不想要|不想|不考虑|不喜欢|不买|不看|别|不用|算了|排除|除了|不是|no\s|not\s|don'?t want|"
                       r"don'?t like|without|except|rather not|skip)\s?(?:the\s|a\s|any\s)?$")
@@ -161,7 +164,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
         r"freelanc|gig work|uber driver|didi driver|ride-?hailing|delivery rider")),
     ("employment_type", "part_time", re.compile(r"兼职|打零工|part[- ]time")),
     ("employment_type", "fixed", re.compile(
-        r"上班族|(?:在|是)(?:一家|个)?.{0,6}(?:公司|单位|工厂|厂里|医院|学校|银行)(?:上班|工作)|公务员|事业单位|国企|央企|"
+        r"上班族|在[^，。\s]{1,8}(?:上班|工作)(?!室)|(?:医院|学校|银行|公司|单位|厂|矿|局|政府|机关)(?:上班|工作)|公务员|事业单位|国企|央企|"
         r"正式员工|正式工|有固定工作|朝九晚五|老师|教师|医生|护士|警察|职员|工程师|会计|"
         r"salaried|full[- ]time (?:job|employee)|work (?:at|for) an? (?:company|firm)|"
         r"office job|civil servant")),
@@ -187,7 +190,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
 # A run of real words (two or more Chinese characters that are not laughter, or an English word): a
 # message without one ("？？？ｓｄｆｇ哈哈哈1111") is keyboard noise.
 WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?![a-z]*(?:sdf|asd|qwe|zxc|jj|kk))(?!([a-z])\1+\b)(?=[a-z]*[aeiouy])[a-z]{3,}\b")
-QUESTION_CUE = re.compile(r"吗|(?<![那这怎什多])么|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
+QUESTION_CUE = re.compile(r"吗|(?<![那这怎什多])么|(.)[不没]\1|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
                           r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|whats|what's|can|could|do|does|is|are|will|"
                           r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")
 ASSESS_REQUEST = re.compile(
@@ -201,7 +204,7 @@ EXPLICIT_ASSESS = re.compile(r"(?<!不用)(?<!不要)(?:评估|预审)(?:一下|
                              r"(?:帮我)?看看(?:我)?能不能(?:批|过|贷下来)|能不能批下来|批得下来(?:吗|不)")
 PERSONAL = re.compile(r"我|本人|\bi\b|\bmy\b|\bme\b")
 OWNERSHIP = re.compile(r"我(?:有|的|家)|我(?:现在|目前)?(?:这|那)(?:台|辆)|押一下|押车|抵押我|自己的车|名下|\bmy car\b|\bi have a\b|\bi own\b")
-AFFIRM = re.compile(r"^\s*(?:嗯+|好+的?|好吧|行+|可以|(?<!不)同意|我同意|没问题|是的?|对+|确认|ok|okay|yes|yep|yeah|sure|"
+AFFIRM = re.compile(r"^\s*(?:嗯+|好+的?|好吧|行+|可以|中|得|要得|阔以|(?<!不)同意|我同意|没问题|是的?|对+|确认|ok|okay|yes|yep|yeah|sure|"
                     r"go ahead|agree|i agree|fine|alright|do it|let'?s do it|来吧|开始吧?|评估(?:一下)?吧?|那就评估|"
                     r"那评估|帮我评估|授权|允许)")
 AFFIRM_ANYWHERE = re.compile(r"(?<!不)同意|可以评估|评估吧|评估一下|go ahead|i agree|agreed|ok(?:ay)?,? go|yes,? please|授权")

@@ -250,6 +250,16 @@ class OfflineCommandGenerator:
                 running = existing.search(norm[lo:hi]) or existing.search(clause)
                 if cues.DEBT_FUTURE.search(clause) or not (known or running):
                     continue
+                listed = cues.LISTED_AMOUNTS.match(norm, m.end()) or cues.LISTED_AMOUNTS.search(
+                    norm[m.end():m.end() + 12])
+                if listed is not None:
+                    # "还有俩网贷 一个800一个500": several debts of one kind, summed
+                    total = sum(int(float(x)) for x in (listed.group("a"), listed.group("b")))
+                    if 100 <= total <= 100_000:
+                        commands.append(AddDebt(debt_kind=kind, monthly_payment=total))
+                        spans.append((m.start(), min(len(norm), m.end() + 12 + len(listed.group()))))
+                        specific = specific or kind != "other"
+                        break
                 # An amount in the debt's own stretch of text first ("信用卡分期每月还一千五"), else the nearest.
                 seg_lo, seg_hi = _segment_bounds(norm, m.start(), m.end())
                 amount = _nearest_money(norm, m.start(), m.end(), seg_lo, seg_hi) or _nearest_money(
@@ -310,8 +320,9 @@ class OfflineCommandGenerator:
         m = cues.AT_LEAST.search(norm)
         if m is None:
             return
+        group = "amount" if m.group("amount") else "amount2"
         q = next((q for q in find_quantities(norm)
-                  if q.kind == "money" and m.start("amount") <= q.start < m.end()), None)
+                  if q.kind == "money" and m.start(group) <= q.start < m.end()), None)
         if q is not None and 10_000 <= q.value <= 20_000_000:
             commands.append(SetSlot(slot="budget_min", value=int(q.value)))
             spans.append((m.start(), m.end()))
@@ -613,6 +624,13 @@ class OfflineCommandGenerator:
                         if slots.get(slot) == value:
                             slots.pop(slot)
                         break
+            chosen = cues.CHOSEN_VALUE.search(norm)
+            if chosen is not None:
+                # "还是插混吧": the value settled on wins over the others mentioned
+                picked = [v for v, pattern in _enum_patterns().get(slot, []) if pattern.search(chosen.group("word"))]
+                if len(picked) == 1:
+                    slots[slot] = picked[0]
+                    continue
             wanted = [v for v, out in said.items() if not out]
             if slot not in slots and len(wanted) == 1 and any(said.values()):
                 slots[slot] = wanted[0]  # "要油车 电车充电不方便": the one not ruled out
@@ -923,6 +941,8 @@ def _nearest_money(norm: str, start: int, end: int, lo: int, hi: int) -> tuple[D
     for q in find_quantities(norm):  # the whole text: a window could cut "4.5k" into "4.5"
         if q.kind not in ("money", "number") or not lo <= q.start < hi or q.start < clause_lo:
             continue
+        if q.kind == "number" and q.value < 100:
+            continue  # "俩网贷" is a count, not 2万 a month
         own_lo = _segment_bounds(norm, q.start, q.end)[0]  # income words in this amount's own stretch only
         if cues.INCOME_CUE.search(norm[max(own_lo, q.start - 12):q.start]):
             continue

@@ -730,7 +730,8 @@ def _key(value: Any) -> Any:
     return round(value, 6) if isinstance(value, float) else value
 
 
-_SLANG_WAN = re.compile(r"(?<![\d.第])(\d{1,3})个(?=以内|之内|左右|上下|够|预算|的预算|出头|的车|$|[\s,，。!?！？])")
+_SLANG_WAN = re.compile(
+    r"(?<![\d.第])(\d{1,3})个(?=以内|之内|左右|上下|往上|以上|起步|够|预算|的预算|出头|的车|$|[\s,，。!?！？])")
 _DIGIT_UNIT = re.compile(r"(?<=\d)w(?=\d)")
 _DIGIT_K = re.compile(r"(?<=\d)k(?=\d)")
 
