@@ -55,6 +55,8 @@ class AddDebt(_Command):
     kind: Literal["add_debt"] = "add_debt"
     debt_kind: str = Field(description="mortgage | car_loan | online_loan | credit_card | other")
     monthly_payment: int = Field(ge=0, le=10_000_000)
+    label: str | None = Field(default=None, max_length=20,
+                              description="the loan's own name (装修贷, 农机贷) so two loans of one kind both count")
 
 
 class StartFlow(_Command):

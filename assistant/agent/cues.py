@@ -190,7 +190,7 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
 # A run of real words (two or more Chinese characters that are not laughter, or an English word): a
 # message without one ("？？？ｓｄｆｇ哈哈哈1111") is keyboard noise.
 WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?![a-z]*(?:sdf|asd|qwe|zxc|jj|kk))(?!([a-z])\1+\b)(?=[a-z]*[aeiouy])[a-z]{3,}\b")
-QUESTION_CUE = re.compile(r"吗|(?<![那这怎什多])么|(.)[不没]\1|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
+QUESTION_CUE = re.compile(r"吗|(?<![那这怎什多])么|(能|会|要|是|有|行|好|大|够|对|贵|高|多|长|快)不\1|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
                           r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|whats|what's|can|could|do|does|is|are|will|"
                           r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")
 ASSESS_REQUEST = re.compile(

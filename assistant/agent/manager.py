@@ -80,7 +80,11 @@ class DialogueManager:
             elif isinstance(cmd, ExcludeValue):
                 self._exclude(state, cmd, changed)
             elif isinstance(cmd, AddDebt):
-                state.debts[cmd.debt_kind] = cmd.monthly_payment
+                key = f"{cmd.debt_kind}:{cmd.label}" if cmd.label else cmd.debt_kind
+                if cmd.monthly_payment == 0 and key not in state.debts:
+                    # "车位那个贷款结清了": the named loan the words point at
+                    key = next((k for k in state.debts if ":" in k and k.split(":", 1)[1][:2] in text), key)
+                state.debts[key] = cmd.monthly_payment
                 self._set(state, "monthly_debt_payments", sum(state.debts.values()), changed, clarifications)
             elif isinstance(cmd, StartFlow) and cmd.flow in FLOWS:
                 if target is not None and FLOWS[target].task and FLOWS[cmd.flow].task and target != cmd.flow:

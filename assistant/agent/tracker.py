@@ -250,6 +250,8 @@ class OfflineCommandGenerator:
                 running = existing.search(norm[lo:hi]) or existing.search(clause)
                 if cues.DEBT_FUTURE.search(clause) or not (known or running):
                     continue
+                if re.match(r"\s?(?:卡)?(?:曾经|以前)?逾期", norm[m.end():m.end() + 4]):
+                    continue  # "信用卡逾期过两回": an arrears record, not a repayment
                 listed = cues.LISTED_AMOUNTS.match(norm, m.end()) or cues.LISTED_AMOUNTS.search(
                     norm[m.end():m.end() + 12])
                 if listed is not None:
@@ -262,14 +264,21 @@ class OfflineCommandGenerator:
                         break
                 # An amount in the debt's own stretch of text first ("信用卡分期每月还一千五"), else the nearest.
                 seg_lo, seg_hi = _segment_bounds(norm, m.start(), m.end())
-                amount = _nearest_money(norm, m.start(), m.end(), seg_lo, seg_hi) or _nearest_money(
-                    norm, m.start(), m.end(), lo, hi)
+                amount = _nearest_money(norm, m.start(), m.end(), seg_lo, seg_hi)
+                if amount is None and re.search(r"[\u4e00-\u9fff]", norm):
+                    # the next clause, when it is the repayment ("车贷还没还完 每月两千八")
+                    nxt = re.match(r"\s*(?:每月|每个月|月供|一个月|月还)", norm[seg_hi:])
+                    amount = _nearest_money(norm, m.start(), m.end(), seg_hi, min(len(norm), seg_hi + 16)) \
+                        if nxt else None
+                elif amount is None:
+                    amount = _nearest_money(norm, m.start(), m.end(), lo, hi)
                 if amount is None:
                     continue
                 value, start, end = amount
                 if not 100 <= value <= 100_000 or re.match(r"\s?(?:左右|以内)?的", norm[end:end + 3]):
                     continue  # "20万左右的mpv" is a car, not a monthly repayment
-                commands.append(AddDebt(debt_kind=kind, monthly_payment=int(value)))
+                label = m.group() if cues.NAMED_LOAN.fullmatch(m.group()) else None
+                commands.append(AddDebt(debt_kind=kind, monthly_payment=int(value), label=label))
                 specific = specific or kind != "other"
                 # The stretch about the debt: no other amount in it is the customer's income or a loan (in
                 # Chinese the space-separated clause; in English just the amount and the debt's words).
