@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from assistant.agent.types import ChatTurn, SessionState
     from assistant.settings import Settings
 
-SPLITS = ("dev", "test_a", "test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h")
-HELD_OUT = ("test_a", "test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h")
+SPLITS = ("dev", "test_a", "test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i")
+HELD_OUT = ("test_a", "test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i")
 K_TRIALS = 3
 # Affordability: the monthly payment plus existing debts may take at most this share of income (the
 # matcher's rule, checked here independently of it).
