@@ -14,7 +14,7 @@ NUM = r"(?:\d+(?:\.\d+)?\s*(?:万|千|k|w|元|块)?|[零一二两三四五六七
 # ------------------------------------------------------------------ monthly-payment caps
 PAYMENT_CUE = re.compile(r"月供|每月还款|每个月还款|每月还|每个月还|月还款|月还|每月|每个月|一个月|月付|"
                          r"monthly payments?|monthly|payments?|a month|per month|/month|/mo\b|each month")
-LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|希望)?(?:超过|超出|超|高于|多于)|不超|控制在|压在|压到|放宽到|放到|提到|调到|"
+LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|希望)?(?:超过|超出|超|高于|多于)|不超|不过(?=\s?[\d一二两三四五六七八九])|控制在|压在|压到|放宽到|放到|提到|调到|"
                           r"保持在|最多|最高|顶多|小于|低于|不到|以内的|under|below|max(?:imum)?|at most|"
                           r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under|"
                           r"(?:don'?t|do not|not|never)\b[^.]{0,24}\bmore than")
@@ -30,7 +30,7 @@ DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mortgage", re.compile(r"房贷|按揭|mortgage|home loan")),
     ("car_loan", re.compile(r"车贷|(?:车|车子)(?:还在还|还没还完|在还)|car loan|car payment|auto loan")),
     ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|online loan|personal loan|student loan")),
-    ("credit_card", re.compile(r"信用卡|花呗|白条|credit card")),
+    ("credit_card", re.compile(r"信用卡|花呗|白条|credit card|phone installment|installment plan|instalment")),
     # loans named by their purpose; "车位那个贷款" later means the same one
     ("other", re.compile(r"装修贷|经营贷|信用贷|助学贷款|车位贷款?|农机贷|设备贷|(?<!想)(?<!要)(?<!打算)(?<!再)贷款(?!买)|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
 )
@@ -79,8 +79,8 @@ REL_TERM_UNIT = re.compile(r"年|期|个月|years?|months?")
 ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
 
 # ------------------------------------------------------------------ ranges
-RANGE_ADJ = re.compile(r"(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
-RANGE_TENS = re.compile(r"(?P<tens>[一二三四五六七八九]?十)(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千)")
+RANGE_ADJ = re.compile(r"(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千|个(?!月))")
+RANGE_TENS = re.compile(r"(?P<tens>[一二三四五六七八九]?十)(?P<a>[一二三四五六七八九])(?P<b>[二三四五六七八九])(?P<unit>万|千|个(?!月))")
 RANGE_EN = re.compile(r"between\s+(?P<lo>\d+(?:\.\d+)?)\s?(?P<lo_unit>k|w|万)?\s+and\s+(?P<hi>\d+(?:\.\d+)?)\s?(?P<unit>k|w|万)")
 AT_LEAST = re.compile(r"(?:at least|no less than|not less than|不低于|起码|至少|最低)\s?(?P<amount>\d+(?:\.\d+)?\s?(?:k|w|万))|"
                       r"(?P<amount2>\d+(?:\.\d+)?\s?(?:w|万))\s?(?:往上|以上|起步|起)")
@@ -120,6 +120,7 @@ CAR_PRICE = re.compile(r"(?:那|这|(?<=看中)一|(?<=看上)一|(?<=相中)一
 DOWN_RATIO = re.compile(r"首付(?:(?!再|多付|多出|多交|多拿|多给|少|加|减|降|提)[^，。,\d万千]){0,8}?(?:(?P<n>\d|[零一二两三四五六七八九])\s?成(?!本)|(?P<half>一半))")
 DOWN_AMOUNT = re.compile(r"首付(?:打算|准备|想|能|可以|我)?(?:出|付|交|给|拿)?(?:个)?\s?(?P<amount>\d+(?:\.\d+)?\s?(?:万|w|k|千)|"
                          r"[一二两三四五六七八九十]+万)")
+EN_BUDGET = re.compile(r"(?:around|about|under|below|up to|within|budget(?: is|'s)?|for)\s+(?:rmb\s?)?(?P<amount>\d+(?:\.\d+)?\s?k)\b")
 BARE_BUDGET = re.compile(r"(?P<amount>\d+(?:\.\d+)?\s?(?:万|w)|[一二两三四五六七八九十]+万)\s?(?:以内|之内|以下|左右|上下)")
 BUDGET_CAR = re.compile(r"(?:买|看看|看|换|要|整)(?:个|台|辆|部)?\s?(?P<amount>\d+(?:\.\d+)?\s?(?:万|w)|[一二两三四五六七八九十几]+十?[一二三四五六七八九]?万)"
                         r"(?P<approx>左右|以内|之内|上下|出头)?(?:块)?的")
@@ -142,10 +143,11 @@ POLICY_TOPIC = re.compile(r"担保人|担保|保证人|共同借款人|扣款|�
                           r"credit report|fees?|difference|flat rate|real (?:annual )?rate|apr\b")
 ANNUAL_INCOME = re.compile(r"年收入|年薪|一年(?:能)?(?:挣|赚|收入|到手)|年入|annual (?:income|salary)|a year salary|per year|a year")
 ZERO_DOWN = re.compile(r"零首付|0首付|不付首付|不要首付|免首付|no down ?payment|zero down")
-CAP_FOLLOW_UP = re.compile(r"keep it (?:under|below)|(?:under|below|at most|max)\s|压到|压在|控制在|不超过|别超过|最多")
+CAP_FOLLOW_UP = re.compile(r"keep it (?:under|below)|make it\s|(?:under|below|at most|max)\s|压到|压在|控制在|不超过|别超过|最多")
 BUY_CUE = re.compile(r"买(?:个|台|辆|部|车|一台|一辆)|推荐|看看(?:有)?(?:什么|啥)?车|换(?:个|台|辆)车|"
                      r"want (?:a|another|a second) (?:car|suv|sedan|mpv)|looking for|show me|recommend|suggest|what could i get|"
-                     r"what can i get|options")
+                     r"what can i get|options|finance an? |afford an? ")
+VALUE_QUESTION = re.compile(r"值多少钱|能值多少|估(?:个)?价|估值|卖多少钱|what'?s (?:it|my car) worth|how much is (?:it|my car) worth")
 WORKING = re.compile(r"上班|工作|打工|做生意|跑车|跑网约车|开店|厂里|公司")
 
 # ------------------------------------------------------------------ negations ("不要插混的了")

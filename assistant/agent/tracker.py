@@ -145,6 +145,15 @@ class OfflineCommandGenerator:
         if intent != prediction.intent:
             confidence = 1.0
         self._intent_commands(state, intent, norm, text, commands, reference)
+        car_facts = any(isinstance(c, SetSlot) and c.slot in ("vehicle_age_years", "mileage_km") for c in commands)
+        if cues.VALUE_QUESTION.search(norm) and car_facts and intent != "collateral_loan":
+            # "开了3年 跑了7万公里 大概值多少钱": a valuation, whatever the classifier says
+            commands[:] = [c for c in commands if not isinstance(c, StartFlow | AnswerKnowledge)]
+            vehicle = self.catalogue.vehicle_in_text(text)
+            if vehicle is not None:
+                commands.append(SetSlot(slot="vehicle_id", value=str(vehicle.id)))
+            commands.append(StartFlow(flow="collateral_loan"))
+            intent = "collateral_loan"
         second = self._second_task(text, intent, commands)
         if second is not None:
             commands.append(StartFlow(flow=second))
@@ -176,10 +185,9 @@ class OfflineCommandGenerator:
                 if q.kind not in ("money", "number") or not cue.end() <= q.start < window_end:
                     continue
                 start, end = q.start, q.end
-                between = norm[cue.end():start]
                 after = norm[end:end + 8]
                 before_cue = norm[max(0, cue.start() - 12):cue.start()]
-                strict = bool(cues.LIMIT_BEFORE.search(between) or cues.LIMIT_BEFORE.search(before_cue)
+                strict = bool(cues.LIMIT_BEFORE.search(norm[cue.end():end]) or cues.LIMIT_BEFORE.search(before_cue)
                               or cues.STRICT_AFTER.match(after))
                 if not (strict or cues.LIMIT_AFTER.match(after)) or _is_debt_context(norm, cue.start(), end):
                     continue
@@ -312,7 +320,7 @@ class OfflineCommandGenerator:
                 lo, hi = _range_end(m.group("lo")), _range_end(m.group("hi"))
                 if lo is None or hi is None:
                     return
-        unit = 10_000 if m.group("unit") in ("万", "w") else 1_000  # k
+        unit = 10_000 if m.group("unit") in ("万", "w", "个") else 1_000  # k; 二十五六个 is 25–26万
         low, high = int(lo * unit), int(hi * unit)
         if not 0 < low < high:
             return
@@ -368,6 +376,14 @@ class OfflineCommandGenerator:
             q = next((q for q in find_quantities(masked) if q.kind == "money" and d.start("amount") <= q.start), None)
             if q is not None and 1_000 <= q.value <= 10_000_000:
                 slots["down_payment"] = int(q.value)
+        e = cues.EN_BUDGET.search(masked)
+        if e is not None and slots.get("vehicle_price") is not None and "budget" not in slots and re.match(
+                r"around|about|under|below|up to|within", e.group()):
+            slots["budget"] = slots.pop("vehicle_price")  # "a small EV around 100k": a budget, not a chosen car
+        if e is not None and not (money - {"down_payment"}) & set(slots):
+            q = next((q for q in find_quantities(masked) if q.kind == "money" and e.start("amount") <= q.start), None)
+            if q is not None and 10_000 <= q.value <= 20_000_000:
+                slots["budget"] = int(q.value)
         b = cues.BARE_BUDGET.search(masked)
         if b is not None and not (money - {"down_payment"}) & set(slots) and not re.search(
                 r"月供|每月|每个月|一个月|首付|贷", masked[max(0, b.start() - 6):b.start()]):
@@ -719,7 +735,7 @@ class OfflineCommandGenerator:
                 intent in ("eligibility_check", "apply", "policy_question", "product_inquiry")
                 and cues.BUY_CUE.search(norm) and "budget" in new_facts)):
             return "car_recommendation"  # a budget and no car yet: the customer is shopping
-        if reset and intent in FLOWS and intent != active:
+        if reset and intent in FLOWS and intent != active and not any(isinstance(c, SelectOffer) for c in commands):
             return intent  # "算了，帮我推荐10万以内的车": a new goal, whatever the active flow was
         if active and state.pending_slot == VEHICLE_MODEL and (named_car or "vehicle_price" in slots):
             return active
