@@ -377,8 +377,10 @@ class OfflineCommandGenerator:
             if q is not None and 1_000 <= q.value <= 10_000_000:
                 slots["down_payment"] = int(q.value)
         e = cues.EN_BUDGET.search(masked)
-        if e is not None and slots.get("vehicle_price") is not None and "budget" not in slots and re.match(
-                r"around|about|under|below|up to|within", e.group()):
+        shopping_words = e is not None and re.search(r"\ban?\s+(?:[a-z]+\s+){0,2}$", masked[:e.start()]) and not \
+            re.search(r"\bis\s*$", masked[:e.start()])
+        if e is not None and shopping_words and slots.get("vehicle_price") is not None and "budget" not in slots \
+                and "loan_amount" not in slots and re.match(r"around|about|under|below|up to|within", e.group()):
             slots["budget"] = slots.pop("vehicle_price")  # "a small EV around 100k": a budget, not a chosen car
         if e is not None and not (money - {"down_payment"}) & set(slots):
             q = next((q for q in find_quantities(masked) if q.kind == "money" and e.start("amount") <= q.start), None)
