@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 SPLITS = ("dev", "test_a", "test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i")
 HELD_OUT = ("test_a", "test_b", "test_c", "test_d", "test_e", "test_f", "test_g", "test_h", "test_i")
+# Written blind at the end of a session and never run: the next honest figure. Run it once with
+# ``--split test_j`` before tuning anything, then move it into SPLITS/HELD_OUT.
+UNSEEN = ("test_j",)
 K_TRIALS = 3
 # Affordability: the monthly payment plus existing debts may take at most this share of income (the
 # matcher's rule, checked here independently of it).
@@ -308,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.settings import get_settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--split", nargs="+", choices=SPLITS, help="which files (default: all)")
+    parser.add_argument("--split", nargs="+", choices=SPLITS + UNSEEN,
+                        help="which files (default: all but the unseen split)")
     parser.add_argument("--only", nargs="+", help="conversation ids to run")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every turn")
     parser.add_argument("--engine", choices=("offline", "llm"), default="offline")
