@@ -42,11 +42,7 @@ TOOL_NAME = "emit_commands"
 HISTORY_TURNS = 2
 HISTORY_REPLY_CHARS = 160
 HISTORY_MESSAGE_CHARS = 300
-INTENTS = (
-    "car_recommendation", "payment_calculation", "rate_check", "eligibility_check", "apply", "document_request",
-    "policy_question", "product_inquiry", "collateral_loan", "repayment_trouble", "complaint", "human_handoff",
-    "greeting", "goodbye", "out_of_scope",
-)
+INTENTS = tuple(FLOWS)  # one flow per contract intent, so the flows name the intents the model may report
 EMIT_COMMANDS = {
     "type": "function",
     "function": {

@@ -33,15 +33,13 @@ from assistant.agent.flows.service import answer_question
 from assistant.agent.guard import check_text
 from assistant.agent.offers import application_from_offer, resolve_offer
 from assistant.agent.prompts import PromptLibrary
-from assistant.agent.slot_schema import SLOT_SPECS, validate_slot
+from assistant.agent.slot_schema import SLOT_SPECS, WHO_SLOTS, validate_slot
 from assistant.agent.turn import TurnDraft
 from assistant.agent.types import SessionState
-from assistant.domain.money import percent_str, yuan_str
 from assistant.tools.registry import ToolContext
 
 # Facts tied to one particular car or calculation: a new recommendation goal does not inherit them.
 CAR_SPECIFIC = ("vehicle_price", "loan_amount")
-PROFILE_FACTS = frozenset({"employment_type", "home_status", "has_delinquency", "income_in_cash", "marital_status"})
 FIELD_NAMES = {
     "monthly_payment": ("月供", "monthly payment"), "down_payment": ("首付", "down payment"),
     "loan_amount": ("贷款", "loan"), "total_interest": ("总利息", "total interest"),
@@ -138,7 +136,7 @@ class DialogueManager:
         flow_name = target
         # A question that mentions who the customer is ("工资发现金，这种能贷吗") is answered, not a reason to
         # show the offers again; the fact is kept for the next search.
-        profile_only = bool(changed) and changed <= PROFILE_FACTS
+        profile_only = bool(changed) and changed <= WHO_SLOTS
         if flow_name is None and state.flow and changed and not (questions and profile_only):
             flow = FLOWS.get(state.flow)
             if flow is not None and (changed & flow.uses or (state.pending_slot in changed)):
@@ -163,7 +161,6 @@ class DialogueManager:
             answers = self._answers(run, questions)
             parts = [answers, *parts] if flow_name is None or not FLOWS[flow_name].task else [*parts, answers]
             if intent in ("eligibility_check", "apply") and not state.consent and flow_name is None:
-                state.offered_assessment = True
                 parts.append(run.pick("如需我根据您的具体情况做个预评估（需要您的授权），说“评估一下”即可。",
                                       "If you'd like a pre-assessment of your own case (with your consent), "
                                       "just say 'assess me'."))
@@ -203,8 +200,6 @@ class DialogueManager:
             state.slots.pop("down_payment_ratio", None)
         elif slot == "down_payment_ratio":
             state.slots.pop("down_payment", None)
-        if slot in state.excluded.get(slot, []):
-            state.excluded[slot].remove(clean)
         if slot in ("energy_type", "body_type", "brand") and clean in state.excluded.get(slot, []):
             state.excluded[slot].remove(clean)  # asking for it again lifts the exclusion
         state.slots[slot] = clean
@@ -358,8 +353,6 @@ class DialogueManager:
         described_en = ", ".join(f"{SLOT_LABELS[s][1]} {slot_value_text(s, state.slots[s], 'en')}" for s in dropped)
         for slot in dropped:
             state.slots.pop(slot)
-        if "down_payment" in dropped and "down_payment_ratio" not in state.slots:
-            pass  # the matcher's default down payment applies (listed in the assumptions)
         run.notes.append(run.pick(f"之前试算用的{described}不再作为这次推荐的条件",
                                   f"the earlier {described_en} no longer limit this search"))
 
@@ -421,12 +414,3 @@ class DialogueManager:
             return ""
         return flow.hint[0] if state.lang == "zh" else flow.hint[1]
 
-
-def money_text(value: Any, lang: str) -> str:
-    """A yuan amount as the replies write it."""
-    return f"{yuan_str(Decimal(str(value)))}{'元' if lang == 'zh' else ' yuan'}"
-
-
-def rate_text(value: Any) -> str:
-    """A rate as the replies write it."""
-    return percent_str(Decimal(str(value)))

@@ -61,6 +61,9 @@ SLOT_SPECS: dict[str, SlotSpec] = {
     "income_in_cash": SlotSpec("bool", zh="现金发薪", en="wages in cash"),
     "selected_offer": SlotSpec("int", 1, 20, zh="所选方案", en="chosen offer"),
 }
+# Facts about who the customer is (not what they want): they reach scoring and the income-proof list,
+# and a question that mentions them is about a rule, not a reason to search again.
+WHO_SLOTS = frozenset({"employment_type", "home_status", "has_delinquency", "income_in_cash", "marital_status"})
 MONEY_SLOTS = frozenset(name for name, spec in SLOT_SPECS.items() if spec.kind == "money")
 
 

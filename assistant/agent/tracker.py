@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from assistant.agent import cues
@@ -30,6 +31,7 @@ from assistant.agent.commands import (
 from assistant.agent.flows import FLOWS, TASK_FLOWS
 from assistant.agent.flows.collateral import VEHICLE_MODEL
 from assistant.agent.guard import is_injection
+from assistant.agent.slot_schema import WHO_SLOTS
 from assistant.agent.types import SessionState
 from assistant.nlu.numbers import find_quantities, to_number
 from assistant.nlu.slots import extract_slots, prepare
@@ -107,8 +109,7 @@ class OfflineCommandGenerator:
         what_about = bool(cues.WHAT_ABOUT.match(norm))
         correcting = bool(cues.CORRECTION.search(norm)) or what_about
         if is_not and not slots:
-            q = next((q for q in find_quantities(norm) if q.kind in ("money", "number")
-                      and is_not.start("right") <= q.start < is_not.end("right")), None)
+            q = _first_amount(norm, is_not.start("right"), is_not.end("right"))
             value = _money_value(q) if q is not None else None
             before = norm[max(0, is_not.start() - 6):is_not.start()]
             named_slot = "monthly_income" if cues.INCOME_CUE.search(before) else next(
@@ -181,7 +182,7 @@ class OfflineCommandGenerator:
         found: list[tuple[bool, int, tuple[int, int]]] = []  # (approximate, value, span)
         for cue in cues.PAYMENT_CUE.finditer(norm):
             window_end = min(len(norm), cue.end() + cues.CAP_NEAR)
-            for q in find_quantities(norm):  # the whole text: a window could cut "两千八" into "两千"
+            for q in _quantities(norm):  # the whole text: a window could cut "两千八" into "两千"
                 if q.kind not in ("money", "number") or not cue.end() <= q.start < window_end:
                     continue
                 start, end = q.start, q.end
@@ -198,7 +199,7 @@ class OfflineCommandGenerator:
                 if value is not None and 100 <= value <= 100_000:
                     found.append((not strict, int(value), (cue.start(), end)))
         # "3k a month max", "under 3000 per month": the amount before the cue
-        for q in find_quantities(norm):
+        for q in _quantities(norm):
             if q.kind not in ("money", "number"):
                 continue
             tail = norm[q.end:q.end + 14]
@@ -225,8 +226,7 @@ class OfflineCommandGenerator:
         m = cues.CAP_FOLLOW_UP.search(norm)
         if m is None:
             return
-        q = next((q for q in find_quantities(norm) if q.kind in ("money", "number") and q.start >= m.end() - 1
-                  and q.start <= m.end() + 4), None)
+        q = _first_amount(norm, m.end() - 1, m.end() + 5)
         value = _money_value(q) if q is not None else None
         if value is not None and 100 <= value <= 50_000:
             commands.append(SetSlot(slot="max_monthly_payment", value=int(value)))
@@ -338,8 +338,7 @@ class OfflineCommandGenerator:
         if m is None:
             return
         group = "amount" if m.group("amount") else "amount2"
-        q = next((q for q in find_quantities(norm)
-                  if q.kind == "money" and m.start(group) <= q.start < m.end()), None)
+        q = _first_amount(norm, m.start(group), m.end(), kinds=("money",))
         if q is not None and 10_000 <= q.value <= 20_000_000:
             commands.append(SetSlot(slot="budget_min", value=int(q.value)))
             spans.append((m.start(), m.end()))
@@ -352,8 +351,7 @@ class OfflineCommandGenerator:
             b = cues.BUDGET_CAR.search(norm)
             if b is None or any(s <= b.start() < e for s, e in spans):
                 return
-            q = next((q for q in find_quantities(norm) if q.kind == "money" and b.start("amount") <= q.start < b.end()),
-                     None)
+            q = _first_amount(norm, b.start("amount"), b.end(), kinds=("money",))
             if q is None or not 5_000 <= q.value <= 20_000_000:
                 return
             # "买台11万的车 贷8万": with the loan given, an exact figure is the price of the car in mind.
@@ -373,7 +371,7 @@ class OfflineCommandGenerator:
         money = {"budget", "vehicle_price", "down_payment", "loan_amount"}
         d = cues.DOWN_AMOUNT.search(masked)
         if d is not None and "down_payment" not in slots and "down_payment_ratio" not in slots:
-            q = next((q for q in find_quantities(masked) if q.kind == "money" and d.start("amount") <= q.start), None)
+            q = _first_amount(masked, d.start("amount"), kinds=("money",))
             if q is not None and 1_000 <= q.value <= 10_000_000:
                 slots["down_payment"] = int(q.value)
         e = cues.EN_BUDGET.search(masked)
@@ -383,13 +381,13 @@ class OfflineCommandGenerator:
                 and "loan_amount" not in slots and re.match(r"around|about|under|below|up to|within", e.group()):
             slots["budget"] = slots.pop("vehicle_price")  # "a small EV around 100k": a budget, not a chosen car
         if e is not None and not (money - {"down_payment"}) & set(slots):
-            q = next((q for q in find_quantities(masked) if q.kind == "money" and e.start("amount") <= q.start), None)
+            q = _first_amount(masked, e.start("amount"), kinds=("money",))
             if q is not None and 10_000 <= q.value <= 20_000_000:
                 slots["budget"] = int(q.value)
         b = cues.BARE_BUDGET.search(masked)
         if b is not None and not (money - {"down_payment"}) & set(slots) and not re.search(
                 r"月供|每月|每个月|一个月|首付|贷", masked[max(0, b.start() - 6):b.start()]):
-            q = next((q for q in find_quantities(masked) if q.kind == "money" and b.start() <= q.start < b.end()), None)
+            q = _first_amount(masked, b.start(), b.end(), kinds=("money",))
             if q is not None and 10_000 <= q.value <= 20_000_000:
                 slots["budget"] = int(q.value)
 
@@ -430,8 +428,7 @@ class OfflineCommandGenerator:
         m = cues.EN_PRINCIPAL.search(norm)
         if m is None or any(m.start() < e and s < m.end() for s, e in spans):
             return
-        q = next((q for q in find_quantities(norm)
-                  if q.kind == "money" and m.start("amount") <= q.start < m.end()), None)
+        q = _first_amount(norm, m.start("amount"), m.end(), kinds=("money",))
         if q is not None and 1_000 <= q.value <= 20_000_000:
             commands.append(SetSlot(slot="loan_amount", value=int(q.value)))
             spans.append((m.start("amount"), m.end()))
@@ -452,8 +449,7 @@ class OfflineCommandGenerator:
                     or state.flow in ("eligibility_check", "apply")):
                 continue  # "一个月三千" alone may be a payment; with "上班" or an assessment it is income
             # The amount as the whole text reads it ("1万2" is 12,000, not the "1万" the cue's group holds).
-            q = next((q for q in find_quantities(norm) if q.kind in ("money", "number")
-                      and m.start("amount") <= q.start < m.end("amount")), None)
+            q = _first_amount(norm, m.start("amount"), m.end("amount"))
             value = _money_value(q) if q is not None else None
             if value is None or not 1_000 <= value <= 1_000_000:
                 continue
@@ -467,8 +463,7 @@ class OfflineCommandGenerator:
         m = cues.ANNUAL_INCOME.search(norm)
         if m is None:
             return
-        q = next((q for q in find_quantities(norm)
-                  if q.kind in ("money", "number") and m.end() <= q.start <= m.end() + 6), None)
+        q = _first_amount(norm, m.end(), m.end() + 7)
         value = _money_value(q) if q is not None else None
         if value is None or not 10_000 <= value <= 100_000_000:
             return
@@ -695,7 +690,7 @@ class OfflineCommandGenerator:
         """'说错了，是22万', '那一千五呢': a bare amount changes the money fact said last, not a new budget."""
         money = ("budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income", "max_monthly_payment")
         if what_about is not None and not slots:
-            q = next((q for q in find_quantities(what_about) if q.kind in ("money", "number")), None)
+            q = _first_amount(what_about, 0)
             value = _money_value(q) if q is not None else None
             # "What about X" varies what is being shopped for (cap, budget, down payment), not the income.
             options = [s for s in reversed(state.last_slots) if s in money and s in state.slots
@@ -762,9 +757,9 @@ class OfflineCommandGenerator:
             refines = any(isinstance(c, AddDebt | ExcludeValue | CorrectSlot) or (
                 isinstance(c, SetSlot) and c.slot in _TRACKER_SLOTS) for c in edits) and \
                 changed <= (uses | _PROFILE_SLOTS | _TRACKER_SLOTS) and not cues.ASSESS_REQUEST.search(norm) and \
-                intent not in ("document_request", "human_handoff", "complaint", "repayment_trouble") and \
-                not (cues.QUESTION_CUE.search(norm) and changed <= _WHO_SLOTS)  # "工资发现金，这种能贷吗" asks a rule
-            who_question = bool(cues.QUESTION_CUE.search(norm)) and changed <= _WHO_SLOTS
+                intent not in ("document_request", "human_handoff", "complaint", "repayment_trouble")
+            # "工资发现金，这种能贷吗": a question about who the customer is asks a rule
+            who_question = bool(cues.QUESTION_CUE.search(norm)) and changed <= WHO_SLOTS
             if (correcting or weak or short or profile_only or refines) and not who_question:
                 return active
         if active and intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and state.pending_slot:
@@ -870,11 +865,9 @@ class OfflineCommandGenerator:
         return prediction.intent in ("policy_question", "product_inquiry") and prediction.confidence >= 0.5
 
 
-_WHO_SLOTS = frozenset({"employment_type", "home_status", "has_delinquency", "income_in_cash", "marital_status"})
 _TRACKER_SLOTS = frozenset({"max_monthly_payment", "budget_min", "monthly_debt_payments", "employment_type",
                             "home_status", "has_delinquency", "income_in_cash"})
-_PROFILE_SLOTS = frozenset({"employment_type", "home_status", "has_delinquency", "income_in_cash", "marital_status",
-                            "monthly_debt_payments", "monthly_income", "age"})
+_PROFILE_SLOTS = WHO_SLOTS | {"monthly_debt_payments", "monthly_income", "age"}
 
 
 def _nlu_slots() -> frozenset[str]:
@@ -893,12 +886,26 @@ def _fix_typos(norm: str) -> str:
     return norm
 
 
+@lru_cache(maxsize=256)
+def _quantities(text: str) -> tuple[Any, ...]:
+    """The quantities of a text, parsed once per message (every cue below reads them)."""
+    return tuple(find_quantities(text))
+
+
+def _first_amount(text: str, lo: int, hi: int | None = None, *,
+                  kinds: tuple[str, ...] = ("money", "number")) -> Any | None:
+    """The first quantity of these kinds starting in [lo, hi) — on the whole text, since a slice could cut
+    "4.5k" into "4.5" or "两千八" into "两千"."""
+    return next((q for q in _quantities(text) if q.kind in kinds and lo <= q.start and (hi is None or q.start < hi)),
+                None)
+
+
 def _rule_topic(clause: str) -> bool:
     """A question clause about a topic the documents explain, with no figures of the customer's own."""
     norm = prepare(clause)
     # Dates and counts ("每月15号扣款") may appear; the customer's own money or rates may not.
     return bool(cues.POLICY_TOPIC.search(norm)) and not any(q.kind in ("money", "percent", "rate")
-                                                           for q in find_quantities(norm))
+                                                           for q in _quantities(norm))
 
 
 def _range_end(token: str) -> float | None:
@@ -926,7 +933,7 @@ def _is_payment_amount(norm: str, span: tuple[int, int]) -> bool:
 
 def _states_amount(norm: str) -> bool:
     """Whether the message gives an amount of money (then it is a new fact, not a question about an offer)."""
-    return any(q.kind == "money" for q in find_quantities(norm))
+    return any(q.kind == "money" for q in _quantities(norm))
 
 
 def _mask(norm: str, spans: list[tuple[int, int]]) -> str:
@@ -965,7 +972,7 @@ def _nearest_money(norm: str, start: int, end: int, lo: int, hi: int) -> tuple[D
     amount introduced as income ("到手九千") is never a debt."""
     best: tuple[int, Decimal, int, int] | None = None
     clause_lo = max((norm.rfind(ch, 0, start) for ch in "。;；!?！？"), default=-1) + 1
-    for q in find_quantities(norm):  # the whole text: a window could cut "4.5k" into "4.5"
+    for q in _quantities(norm):  # the whole text: a window could cut "4.5k" into "4.5"
         if q.kind not in ("money", "number") or not lo <= q.start < hi or q.start < clause_lo:
             continue
         if q.kind == "number" and q.value < 100:

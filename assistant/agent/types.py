@@ -78,5 +78,4 @@ class SessionState(BaseModel):
     excluded: dict[str, list[str]] = Field(default_factory=dict)  # slot -> values ruled out (不要插混)
     debts: dict[str, int] = Field(default_factory=dict)  # existing monthly repayments by kind
     last_quote: dict[str, Any] | None = None  # the last quote shown (for "第3期还多少")
-    offered_assessment: bool = False  # a knowledge answer invited a pre-assessment
     last_slots: list[str] = Field(default_factory=list)  # slots in the order last set (what an edit means)

@@ -143,7 +143,7 @@ def test_a_rule_question_is_answered_not_assessed():
 
 
 def test_an_explicit_request_to_be_assessed_starts_the_assessment():
-    _, intent = read("那帮我评估一下吧，车价15万贷10万分三年", offered_assessment=True)
+    _, intent = read("那帮我评估一下吧，车价15万贷10万分三年")
     assert intent == "eligibility_check"
 
 
