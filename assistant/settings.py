@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         env_prefix="LOAN_ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
+    # --- deployment ------------------------------------------------------------------------------
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses to start without keys from outside DATA_DIR (PII_KEY*, AUDIT_KEY*).",
+    )
+
     # --- storage -------------------------------------------------------------------------------
     data_dir: Path = Field(default=Path("data"), description="State, indexes and documents live here.")
     database_url: str | None = Field(default=None, description="Default: SQLite under DATA_DIR.")
@@ -40,7 +46,9 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
-    llm_timeout_s: float = 20.0
+    llm_timeout_s: float = Field(
+        default=20.0, gt=0, description="The whole turn's model time (every call and retry together), in seconds."
+    )
     llm_max_retries: int = 1
 
     # --- embeddings ------------------------------------------------------------------------------
@@ -66,7 +74,18 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated keys; a key may name scopes as key:scope1+scope2 (default: all).",
     )
-    rate_limit_per_minute: int = 120
+    rate_limit_per_minute: int = Field(
+        default=120, description="Requests per minute per API key, or per client address when anonymous (0: off)."
+    )
+    session_rate_limit_per_minute: int = Field(
+        default=30, description="Chat turns per minute per session id on /v1/chat and /v1/chat/stream (0: off)."
+    )
+    auth_failures_per_minute: int = Field(
+        default=10, description="Failed API-key attempts per minute per client address before 429 (0: off)."
+    )
+    rate_limit_store: Literal["database", "memory"] = Field(
+        default="database", description="database: limits shared by every worker on DATABASE_URL; memory: per process."
+    )
 
     # --- WeChat Official Account -----------------------------------------------------------------
     wechat_token: str | None = None
@@ -87,14 +106,23 @@ class Settings(BaseSettings):
 
     # --- privacy ---------------------------------------------------------------------------------
     pii_key: SecretStr | None = Field(
-        default=None, description="Key for personal data at rest; generated under DATA_DIR when absent."
+        default=None,
+        description="Fernet key for personal data and documents at rest (development: generated under DATA_DIR).",
     )
+    pii_key_file: Path | None = Field(default=None, description="A file holding PII_KEY, kept outside DATA_DIR.")
+    pii_previous_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="Comma-separated retired keys, still read during a key rotation."
+    )
+    audit_key: SecretStr | None = Field(
+        default=None, description="HMAC key anchoring the audit chain (development: generated under DATA_DIR)."
+    )
+    audit_key_file: Path | None = Field(default=None, description="A file holding AUDIT_KEY, kept outside DATA_DIR.")
 
     # --- logging ---------------------------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "pii_previous_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
