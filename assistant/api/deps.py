@@ -1,15 +1,19 @@
-"""FastAPI dependencies: the shared services, API keys with scopes, per-key rate limits.
+"""FastAPI dependencies: the shared services, API keys with scopes, rate limits.
 
 Access policy (partner vs customer):
 
 - open to customers, no key: the web chat (``/``, ``/v1/chat``, ``/v1/chat/stream``), ``/v1/quote``,
   ``/v1/kb/search``, ``/v1/nlu/parse``, ``/wechat`` (which has its own signature check). A key, if sent,
-  must be valid (``quote``: and have the scope) and its per-key limit applies; anonymous streaming chat
-  is rate-limited per client address.
+  must be valid (``quote``: and have the scope) and its per-key limit applies; anonymous chat (both
+  endpoints) and knowledge-base search are rate-limited per client address, chat also per session id
+  (``session_rate_limit_per_minute``).
 - partner endpoints need ``X-API-Key`` with the matching scope: ``score`` and ``match`` (the credit
   model and the dealer's offers are not for anonymous probing), ``copilot``, and ``documents`` when not
   asked by the customer's own session. Missing or unknown key → 401, key without the scope → 403, over
-  ``rate_limit_per_minute`` → 429 with Retry-After.
+  ``rate_limit_per_minute`` → 429 with Retry-After. After ``auth_failures_per_minute`` wrong keys from
+  one client address, every request from it that presents a key gets 429 — a right key too — until
+  the window has passed (key guessing gets nowhere).
+- the limits are shared by every worker when ``rate_limit_store`` is ``database`` (see api/ratelimit.py).
 - a customer's session id is the bearer of their access: with it they read their own conversation
   (``GET /v1/chat/{session_id}``) and documents (``X-Session-Id`` header or ``?session_id=``), nobody else's.
 """
@@ -18,10 +22,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
-from assistant.api.ratelimit import SlidingWindowLimiter
+from assistant.api.ratelimit import RateLimiter, build_limiter, retry_after_header
 from assistant.errors import Forbidden, RateLimited, Unauthorized
 from assistant.services import Services
 from assistant.tools.registry import ToolContext
@@ -64,29 +70,61 @@ def parse_api_keys(entries: list[str]) -> dict[str, frozenset[str] | None]:
     return keys
 
 
-def rate_limiter(request: Request) -> SlidingWindowLimiter:
-    """The app's limiter (one per app, built on first use from ``rate_limit_per_minute``)."""
+# Each limit: the setting that holds it. ``key`` counts requests per API key, or per client address
+# for anonymous callers; ``session`` chat turns per session id; ``auth`` wrong keys per client address.
+LIMIT_SETTINGS: dict[str, str] = {
+    "key": "rate_limit_per_minute",
+    "session": "session_rate_limit_per_minute",
+    "auth": "auth_failures_per_minute",
+}
+
+
+def rate_limiter(request: Request, name: str = "key") -> RateLimiter:
+    """The app's limiter ``name`` (see LIMIT_SETTINGS), built on first use in the ``rate_limit_store``."""
     state = request.app.state
-    limiter = getattr(state, "rate_limiter", None)
+    limiters: dict[str, RateLimiter] | None = getattr(state, "rate_limiters", None)
+    if limiters is None:
+        limiters = state.rate_limiters = {}
+    limiter = limiters.get(name)
     if limiter is None:
-        limiter = SlidingWindowLimiter(get_services(request).settings.rate_limit_per_minute, 60.0)
-        state.rate_limiter = limiter
+        services = get_services(request)
+        settings = services.settings
+        limiter = limiters[name] = build_limiter(settings.rate_limit_store, getattr(settings, LIMIT_SETTINGS[name]),
+                                                 name, lambda: services.engine)
     return limiter
 
 
-def enforce_rate_limit(request: Request, bucket: str, scope: str) -> None:
-    """Count one request in ``bucket``; raise RateLimited (429 + Retry-After) when over the limit."""
-    wait = rate_limiter(request).hit(bucket)
-    if wait is None:
-        return
+def _rate_limited(wait: float, scope: str, zh: str, en: str) -> RateLimited:
     from assistant import metrics
-    from assistant.api.ratelimit import retry_after_header
 
     metrics.RATE_LIMITED.labels(scope=scope).inc()
-    exc = RateLimited(f"请求过于频繁，请 {retry_after_header(wait)} 秒后再试",
-                      f"rate limit exceeded, retry in {retry_after_header(wait)} s")
+    seconds = retry_after_header(wait)
+    exc = RateLimited(f"{zh}，请 {seconds} 秒后再试", f"{en}, retry in {seconds} s")
     exc.retry_after = float(wait)  # type: ignore[attr-defined]
-    raise exc
+    return exc
+
+
+def enforce_rate_limit(request: Request, bucket: str, scope: str, name: str = "key") -> None:
+    """Count one request in ``bucket`` of limiter ``name``; RateLimited (429 + Retry-After) when over."""
+    wait = rate_limiter(request, name).hit(bucket)
+    if wait is None:
+        return
+    if name == "session":
+        raise _rate_limited(wait, scope, "该会话发送消息过于频繁", "too many messages in this session")
+    raise _rate_limited(wait, scope, "请求过于频繁", "rate limit exceeded")
+
+
+def _refuse_locked_out(request: Request) -> None:
+    """429 for a client address that sent too many wrong keys lately — even if this key is right."""
+    wait = rate_limiter(request, "auth").peek(f"ip:{client_address(request)}")
+    if wait is not None:
+        raise _rate_limited(wait, "auth", "API密钥错误次数过多", "too many failed API-key attempts")
+
+
+def _wrong_key(request: Request, zh: str, en: str) -> Unauthorized:
+    """Count a failed key attempt against the client address; the 401 to raise."""
+    rate_limiter(request, "auth").hit(f"ip:{client_address(request)}")
+    return Unauthorized(zh, en)
 
 
 def _key_bucket(key: str) -> str:
@@ -98,8 +136,11 @@ def check_api_key(request: Request, scope: str) -> str:
     """Return the caller's key if it is known and allowed ``scope``; 401/403/429 otherwise."""
     keys = parse_api_keys(get_services(request).settings.api_keys)
     key = request.headers.get("x-api-key", "")
-    if not key or key not in keys:
+    if not key:
         raise Unauthorized("缺少或错误的API密钥（X-API-Key）", "missing or wrong API key (X-API-Key)")
+    _refuse_locked_out(request)
+    if key not in keys:
+        raise _wrong_key(request, "缺少或错误的API密钥（X-API-Key）", "missing or wrong API key (X-API-Key)")
     scopes = keys[key]
     if scopes is not None and scope not in scopes:
         raise Forbidden(f"该API密钥无权访问 {scope}", f"this API key has no '{scope}' scope")
@@ -133,8 +174,9 @@ def open_access(scope: str) -> Callable[[Request], str | None]:
         if key:
             # A key on an open endpoint must be a real one (a typo should not silently go anonymous),
             # but it needs no particular scope here.
+            _refuse_locked_out(request)
             if key not in parse_api_keys(get_services(request).settings.api_keys):
-                raise Unauthorized("错误的API密钥（X-API-Key）", "wrong API key (X-API-Key)")
+                raise _wrong_key(request, "错误的API密钥（X-API-Key）", "wrong API key (X-API-Key)")
             enforce_rate_limit(request, _key_bucket(key), scope)
             return key
         enforce_rate_limit(request, f"ip:{client_address(request)}", scope)
@@ -142,3 +184,31 @@ def open_access(scope: str) -> Callable[[Request], str | None]:
 
     dependency.__name__ = f"open_{scope}"
     return dependency
+
+
+async def _body_session_id(request: Request) -> str | None:
+    """The ``session_id`` of a JSON chat body, if any (FastAPI caches the body: the route reads it too)."""
+    try:
+        body: Any = await request.json()
+    except Exception:  # not JSON: the route's own validation answers with the 4xx
+        return None
+    session_id = body.get("session_id") if isinstance(body, dict) else None
+    return session_id if isinstance(session_id, str) and session_id else None
+
+
+async def chat_access(request: Request) -> str | None:
+    """The dependency of ``/v1/chat`` and ``/v1/chat/stream``: open access (per key or client address)
+    and, when the body names a session, ``session_rate_limit_per_minute`` per session id."""
+    session_id = await _body_session_id(request)
+    # The limiters may query the database: off the event loop.
+    return await run_in_threadpool(_chat_limits, request, session_id)
+
+
+_open_chat = open_access("chat")
+
+
+def _chat_limits(request: Request, session_id: str | None) -> str | None:
+    key = _open_chat(request)
+    if session_id is not None:
+        enforce_rate_limit(request, f"session:{session_id}", "chat_session", name="session")
+    return key

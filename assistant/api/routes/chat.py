@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from assistant.agent.types import ChatTurn
-from assistant.api.deps import get_services
+from assistant.api.deps import chat_access, get_services
 from assistant.services import Services
 
 router = APIRouter(tags=["chat"])
@@ -22,7 +22,7 @@ class ChatBody(BaseModel):
     channel: Literal["app", "wechat", "web"] = "app"
 
 
-@router.post("/v1/chat", response_model=ChatTurn)
+@router.post("/v1/chat", response_model=ChatTurn, dependencies=[Depends(chat_access)])
 def post_chat(body: ChatBody, services: Services = Depends(get_services)) -> ChatTurn:
     """Answer one message; the session's slots so far, tool calls, citations and documents come back."""
     return services.chat.handle(body.message, body.session_id, body.channel)

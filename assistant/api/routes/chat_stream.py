@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.api.deps import get_services, open_access
+from assistant.api.deps import chat_access, get_services
 from assistant.api.errors import STATUS, error_body
 from assistant.errors import AssistantError
 from assistant.logs import get_logger
@@ -59,7 +59,7 @@ def _events(first: dict[str, Any] | None, rest: Iterator[dict[str, Any]]) -> Ite
     yield sse("done", {})
 
 
-@router.post("/v1/chat/stream", dependencies=[Depends(open_access("chat"))])
+@router.post("/v1/chat/stream", dependencies=[Depends(chat_access)])
 def chat_stream(body: ChatStreamBody, request: Request) -> StreamingResponse:
     """Stream one chat turn: ``event: delta`` (``{"type","text"}``) as the reply is written (``event:
     reset`` = discard the text so far: the engine replaced it), then ``event: turn``

@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from assistant.api.deps import tool_context
+from assistant.api.deps import open_access, tool_context
 from assistant.errors import InvalidInput
 from assistant.tools.knowledge import MAX_QUERY_CHARS, SearchKnowledgeIn, search_knowledge
 from assistant.tools.registry import ToolContext
@@ -75,7 +75,7 @@ def _search(ctx: ToolContext, q: str, k: int, category: str | None, product_id: 
     )
 
 
-@router.get("/v1/kb/search", response_model=KBSearchResponse)
+@router.get("/v1/kb/search", response_model=KBSearchResponse, dependencies=[Depends(open_access("kb"))])
 def get_kb_search(
     q: str = Query(..., description="问题或关键词 / question or key words"),
     k: int = Query(5, ge=1, le=20, description="返回文档数 / number of documents"),
@@ -88,7 +88,7 @@ def get_kb_search(
     return _search(ctx, q, k, category, product_id, lang)
 
 
-@router.post("/v1/kb/search", response_model=KBSearchResponse)
+@router.post("/v1/kb/search", response_model=KBSearchResponse, dependencies=[Depends(open_access("kb"))])
 def post_kb_search(body: KBSearchBody, ctx: ToolContext = Depends(tool_context)) -> KBSearchResponse:
     """The same search with a JSON body."""
     return _search(ctx, body.q, body.k, body.category, body.product_id, body.lang)
