@@ -118,11 +118,16 @@ class Settings(BaseSettings):
     )
     audit_key_file: Path | None = Field(default=None, description="A file holding AUDIT_KEY, kept outside DATA_DIR.")
 
+    guard_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["pbccrc.org.cn", "gov.cn"],
+        description="Comma-separated hosts (and their subdomains) a model reply may link to; add the lender's site.",
+    )
+
     # --- logging ---------------------------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
 
-    @field_validator("api_keys", "pii_previous_keys", mode="before")
+    @field_validator("api_keys", "pii_previous_keys", "guard_allowed_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -13,10 +13,14 @@ placeholders before any text goes to the model, and restored only locally.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from assistant.agent.guard import GuardFinding, check_text, is_injection
+from assistant.agent.guard import DEFAULT_ALLOWED_HOSTS, GuardFinding, check_text, figures_in, is_injection
 from assistant.agent.llm_commands import InvalidCommands, LLMCommandGenerator
 from assistant.agent.model import ChatModel, DeltaCallback, ModelReply
 from assistant.agent.offline import OfflineEngine, TurnDraft
@@ -50,10 +54,13 @@ class LLMStats:
 class LLMEngine:
     """Model commands + the dialogue manager; a second call to phrase only where a template won't do."""
 
-    def __init__(self, offline: OfflineEngine, model: ChatModel, prompts: PromptLibrary) -> None:
+    def __init__(self, offline: OfflineEngine, model: ChatModel, prompts: PromptLibrary, *,
+                 budget_s: float = 20.0, allowed_hosts: Iterable[str] = DEFAULT_ALLOWED_HOSTS) -> None:
         self.offline = offline
         self.model = model
         self.prompts = prompts
+        self.budget_s = budget_s  # the whole turn's model time, every call and retry together
+        self.allowed_hosts = tuple(allowed_hosts)
         self.generator = LLMCommandGenerator(model, prompts)
         self.stats = LLMStats()
         # Every 16-character run of both system prompts, built once (checked per turn and per sentence).
@@ -68,6 +75,7 @@ class LLMEngine:
     ) -> TurnDraft:
         """Handle one message; on any model failure the offline engine's understanding is used."""
         self.stats.turns += 1
+        budget = _Budget(self.budget_s)
         plan_state = state.model_copy(deep=True)
         vault = PiiVault()
         engine = "llm"
@@ -77,7 +85,8 @@ class LLMEngine:
         else:
             try:
                 self.stats.model_calls += 1
-                generated = self.generator.generate(plan_state, message, history, vault)
+                with budget.spend() as deadline:
+                    generated = self.generator.generate(plan_state, message, history, vault, deadline)
                 self.stats.prompt_tokens += generated.prompt_tokens
                 commands, intent, confidence = generated.commands, generated.intent, 1.0
             except (InvalidCommands, AssistantError) as exc:
@@ -95,21 +104,24 @@ class LLMEngine:
         state.__dict__.update(plan_state.__dict__)
         if draft.fixed or not draft.phrase or engine != "llm":
             return draft  # a template: its numbers and wording reach the customer exactly as computed
-        # Stream only what the guard has seen: model text is released sentence by sentence after the
-        # per-sentence checks (approval promises, prompt leaks); the whole reply is checked at the end.
-        guarded = _GuardedStream(on_delta, vault, self) if on_delta is not None else None
+        # The figures this turn may state: what the tools computed (the reference reply) and what the
+        # customer said. Anything else that looks like a price is invented.
+        figures = figures_in(draft.reply, message)
+        # Stream only what the guard has seen: model text is released sentence by sentence, each after the
+        # whole guard; the whole reply is checked again at the end.
+        guarded = _GuardedStream(on_delta, vault, self, figures) if on_delta is not None else None
         try:
-            text = self._phrase(state, message, history, draft, vault, guarded.feed if guarded else None)
+            with budget.spend() as deadline:
+                text = self._phrase(state, message, history, draft, vault, guarded.feed if guarded else None,
+                                    deadline)
         except AssistantError as exc:
             log.warning("llm_fallback", reason=exc.en)
             self.stats.fallbacks += 1
             draft.engine = "offline-fallback"
             return draft
         self.stats.phrased += 1
-        text = vault.unmask(text).strip()
-        findings = check_text(text)
-        if self._leaks_system_prompt(text, state.lang):
-            findings.append(GuardFinding(code="prompt_leak", zh="复述了系统提示词", en="repeats the system prompt"))
+        text = vault.reveal(text).strip()
+        findings = self.check(text, figures)
         if not text or findings:
             if findings:
                 self.stats.guard_blocks += 1
@@ -121,7 +133,14 @@ class LLMEngine:
                 guarded.flush()
         return draft
 
-    def _leaks_system_prompt(self, text: str, lang: str) -> bool:
+    def check(self, text: str, figures: set[Decimal]) -> list[GuardFinding]:
+        """The output guard for model text, plus verbatim runs of the system prompts."""
+        findings = check_text(text, figures=figures, allowed_hosts=self.allowed_hosts)
+        if self._leaks_system_prompt(text) and not any(f.code == "prompt_leak" for f in findings):
+            findings.append(GuardFinding(code="prompt_leak", zh="复述了系统提示词", en="repeats the system prompt"))
+        return findings
+
+    def _leaks_system_prompt(self, text: str) -> bool:
         """True when the reply repeats any 16-character run of a system prompt (a partial leak)."""
         compact = "".join(text.split())
         return any(compact[i:i + LEAK_RUN] in self._prompt_runs for i in range(max(len(compact) - LEAK_RUN, 0) + 1))
@@ -138,9 +157,9 @@ class LLMEngine:
         return messages
 
     def _call(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None,
-              on_delta: DeltaCallback | None) -> ModelReply:
+              on_delta: DeltaCallback | None, deadline: float) -> ModelReply:
         self.stats.model_calls += 1
-        reply = self.model.complete(messages, tools=tools, on_delta=on_delta)
+        reply = self.model.complete(messages, tools=tools, on_delta=on_delta, deadline=deadline)
         if reply.prompt_tokens is None:
             # Servers that don't report usage: estimate (≈1.5 characters a token for Chinese text).
             reply.prompt_tokens = int(sum(len(str(m.get("content") or "")) for m in messages) / 1.5)
@@ -149,7 +168,7 @@ class LLMEngine:
 
     def _phrase(
         self, state: SessionState, message: str, history: list[dict[str, str]], draft: TurnDraft,
-        vault: PiiVault, on_delta: DeltaCallback | None,
+        vault: PiiVault, on_delta: DeltaCallback | None, deadline: float,
     ) -> str:
         messages = self._base_messages(state, message, history, vault)
         reference = vault.mask(draft.reply)
@@ -158,22 +177,45 @@ class LLMEngine:
             else "Tool results and reference reply (quote numbers exactly; keep the APR and disclaimers):\n"
         )
         messages.append({"role": "system", "content": guide + reference})
-        reply = self._call(messages, None, on_delta)
+        reply = self._call(messages, None, on_delta, deadline)
         if not reply.text.strip():
             raise UpstreamUnavailable("大模型返回空内容", "LLM returned an empty reply")
         return reply.text
 
 
+class _Budget:
+    """The turn's model time: each call may use what earlier calls left (tool time does not count)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+    @contextmanager
+    def spend(self) -> Iterator[float]:
+        """A deadline (``time.monotonic()``) for one call; the time it took is taken off the budget."""
+        start = time.monotonic()
+        try:
+            yield start + self.left
+        finally:
+            self.left = max(self.left - (time.monotonic() - start), 0.0)
+
+
 class _GuardedStream:
-    """Buffers streamed model text and releases whole sentences that pass the guard."""
+    """Buffers streamed model text and releases whole sentences only after they pass the guard.
+
+    A sentence with a price waits until the APR has appeared (in it or a later sentence); any other
+    finding stops the stream for good (the final check then replaces the reply). So no text leaves
+    unchecked, and nothing shown is later contradicted by a block.
+    """
 
     _END = "。！？!?；;\n"
 
-    def __init__(self, sink: DeltaCallback, vault: PiiVault, engine: LLMEngine) -> None:
+    def __init__(self, sink: DeltaCallback, vault: PiiVault, engine: LLMEngine, figures: set[Decimal]) -> None:
         self.sink = sink
         self.vault = vault
         self.engine = engine
+        self.figures = figures
         self.buffer = ""
+        self.held = ""  # checked sentences waiting for the APR
         self.blocked = False
 
     def feed(self, text: str) -> None:
@@ -185,15 +227,20 @@ class _GuardedStream:
         if cut < 0:
             return
         ready, self.buffer = self.buffer[: cut + 1], self.buffer[cut + 1:]
-        shown = self.vault.unmask(ready)
-        codes = {f.code for f in check_text(shown)} - {"price_without_apr"}  # APR may follow later
-        if codes or self.engine._leaks_system_prompt(shown, "zh"):
-            self.blocked = True  # the final guard replaces the reply; nothing more is streamed
+        shown = self.held + self.vault.reveal(ready)
+        codes = {f.code for f in self.engine.check(shown, self.figures)}
+        if codes - {"price_without_apr"}:
+            self.blocked = True
             return
+        if codes:
+            self.held = shown  # the APR may follow in the next sentence
+            return
+        self.held = ""
         self.sink(shown)
 
     def flush(self) -> None:
-        """After the whole reply passed the guard: release what is left in the buffer."""
-        if not self.blocked and self.buffer.strip():
-            self.sink(self.vault.unmask(self.buffer).rstrip())
-        self.buffer = ""
+        """After the whole reply passed the guard: release what is left."""
+        rest = self.held + self.vault.reveal(self.buffer)
+        if not self.blocked and rest.strip():
+            self.sink(rest.rstrip())
+        self.buffer = self.held = ""

@@ -95,10 +95,13 @@ class LLMCommandGenerator:
         return out
 
     def generate(self, state: SessionState, message: str, history: list[dict[str, str]],
-                 vault: PiiVault) -> Generated:
-        """Ask the model; raise :class:`InvalidCommands` (or the model's ``AssistantError``) when it cannot be used."""
+                 vault: PiiVault, deadline: float | None = None) -> Generated:
+        """Ask the model; raise :class:`InvalidCommands` (or the model's ``AssistantError``) when it cannot be used.
+
+        ``deadline`` (``time.monotonic()``) is the turn's model-time budget, shared with the phrasing call.
+        """
         messages = self.messages(state, message, history, vault)
-        reply: ModelReply = self.model.complete(messages, tools=[EMIT_COMMANDS])
+        reply: ModelReply = self.model.complete(messages, tools=[EMIT_COMMANDS], deadline=deadline)
         tokens = reply.prompt_tokens
         if tokens is None:  # servers that do not report usage: ≈1.5 characters a token for Chinese text
             tokens = int(sum(len(str(m.get("content") or "")) for m in messages) / 1.5)

@@ -55,7 +55,9 @@ class ChatService:
             key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else None
             model = LangChainChatModel(self.settings.llm_base_url, self.settings.llm_model, key,
                                        self.settings.llm_timeout_s, self.settings.llm_max_retries)
-        self.llm = LLMEngine(self.offline, model, prompts) if model is not None else None
+        self.llm = (LLMEngine(self.offline, model, prompts, budget_s=self.settings.llm_timeout_s,
+                              allowed_hosts=self.settings.guard_allowed_hosts)
+                    if model is not None else None)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
