@@ -6,6 +6,10 @@ MsgId). So: the turn runs on a worker thread; if it finishes within ``wechat_rep
 reply goes back passively (in the HTTP response), otherwise we answer ``success`` (= "no passive
 reply, don't retry") and the finished reply is sent through the customer-service API. A re-sent
 MsgId is never processed twice: it gets the same passive reply again, or ``success``.
+
+A reply is never silently dropped: when the customer-service API fails too (or is not configured),
+the unsent text is kept (encrypted, in the database every worker shares, see ``outbox.py``) and goes
+out, with a word of apology, ahead of the answer to the follower's next message.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from assistant.errors import AssistantError
 from assistant.logs import get_logger
 from assistant.wechat.client import CustomerServiceClient
 from assistant.wechat.messages import InboundMessage, split_text, text_reply
+from assistant.wechat.outbox import UndeliveredReplies
 
 log = get_logger(__name__)
 
@@ -32,6 +37,8 @@ WELCOME = ("您好，欢迎关注！我是汽车金融智能助手，可以帮�
 UNSUPPORTED = ("您好，目前我只能阅读文字消息，图片、语音、视频、位置等暂不支持。请用文字描述您的问题，"
                "例如：预算15万想买SUV有什么推荐。需要人工服务请回复“转人工”。")
 BUSY = "抱歉，系统正忙，您的消息已收到并记录，请稍后再问一次，或回复“转人工”。"
+MISSED = "抱歉，之前给您的回复未能及时送达，补发如下："
+NOW = "关于您刚才的消息："
 # Events that need no answer (and must not get one: WeChat cannot deliver to someone who unfollowed).
 SILENT_EVENTS = frozenset({"unsubscribe", "location", "view", "templatesendjobfinish", "masssendjobfinish",
                            "view_miniprogram"})
@@ -88,6 +95,7 @@ class WeChatBridge:
         self._outbox = ThreadPoolExecutor(max_workers=2, thread_name_prefix="wechat-send")
         self._deliveries: set[Future[Any]] = set()
         self._deliveries_lock = threading.Lock()
+        self.outbox = UndeliveredReplies(services.sessions, _cipher(services))
 
     # ------------------------------------------------------------------ wiring
     @property
@@ -119,15 +127,18 @@ class WeChatBridge:
         text = self._text_of(msg)
         if text is None:
             reply = self._canned(msg)
+            pieces = self._pieces(msg.from_user, reply) if reply else []
             with entry.lock:
                 entry.mode = "passive" if reply else "silent"
-                entry.reply_xml = text_reply(msg.from_user, msg.to_user, reply) if reply else None
+                entry.reply_xml = text_reply(msg.from_user, msg.to_user, pieces[0]) if pieces else None
             metrics.WECHAT_MESSAGES.labels(msg_type=msg.msg_type, delivery="canned" if reply else "silent").inc()
+            if len(pieces) > 1:
+                self._track(self._outbox.submit(self._send, msg.from_user, pieces[1:]))
             return entry.reply_xml
 
         future = self._pool.submit(self._turn, msg.from_user, text)
         try:
-            pieces = future.result(timeout=self.settings.wechat_reply_timeout_s)
+            pieces = self._pieces(msg.from_user, future.result(timeout=self.settings.wechat_reply_timeout_s))
         except TimeoutError:
             with entry.lock:
                 entry.mode = "async"
@@ -157,36 +168,54 @@ class WeChatBridge:
                 return WELCOME
         return UNSUPPORTED
 
-    def _turn(self, openid: str, text: str) -> list[str]:
-        """Run the chat turn; the reply as pieces that each fit one WeChat text message."""
+    def _turn(self, openid: str, text: str) -> str:
+        """Run the chat turn; the reply as WeChat text."""
         try:
             turn = self.services.chat.handle(text, session_id=self.session_id_for(openid), channel="wechat",
                                              create=True)
         except AssistantError as exc:  # e.g. a message over the length limit: say why
-            return split_text(exc.zh)
-        return split_text(format_turn(turn)) or [BUSY]
+            return exc.zh
+        return format_turn(turn)
+
+    def _pieces(self, openid: str, reply: str) -> list[str]:
+        """What goes to the follower now: replies that earlier failed to reach them first, then ``reply``;
+        split into pieces that each fit one WeChat text message."""
+        missed = self.outbox.claim(self.session_id_for(openid))
+        if missed:
+            reply = "\n\n".join([MISSED, *missed, NOW + "\n" + reply.strip()])
+        return split_text(reply) or [BUSY]
 
     # ------------------------------------------------------------------ customer-service API
-    def _deliver_later(self, openid: str, turn: Future[list[str]]) -> int:
+    def _deliver_later(self, openid: str, turn: Future[str]) -> int:
         """Wait for a turn that missed the window, then send its reply through the API."""
         try:
-            pieces = turn.result()
+            reply = turn.result()
         except Exception as exc:  # the turn itself crashed: tell the customer rather than stay silent
             log.error("wechat_turn_failed", error=type(exc).__name__)
-            pieces = [BUSY]
-        return self._send(openid, pieces)
+            reply = BUSY
+        return self._send(openid, self._pieces(openid, reply))
 
     def _send(self, openid: str, pieces: list[str]) -> int:
+        """Send ``pieces`` through the customer-service API; whatever does not go out is kept for the
+        follower's next message. Returns how many pieces were sent."""
+        from assistant import metrics
+
         client = self.client
-        if client is None:
-            log.error("wechat_reply_undeliverable", reason="customer-service API not configured",
-                      pieces=len(pieces))
-            return 0
-        try:
-            return client.send_texts(openid, pieces)
-        except AssistantError as exc:
-            log.error("wechat_reply_undeliverable", reason=exc.en, pieces=len(pieces))
-            return 0
+        sent, reason = 0, "customer-service API not configured"
+        if client is not None:
+            try:
+                for piece in pieces:
+                    client.send_text(openid, piece)
+                    sent += 1
+                return sent
+            except AssistantError as exc:
+                reason = exc.en
+            except Exception as exc:  # whatever broke, the reply must not vanish with it
+                reason = type(exc).__name__
+        log.error("wechat_reply_undeliverable", reason=reason, pieces=len(pieces) - sent)
+        metrics.WECHAT_MESSAGES.labels(msg_type="text", delivery="kept").inc()
+        self.outbox.record(self.session_id_for(openid), "".join(pieces[sent:]), reason)
+        return sent
 
     def _track(self, future: Future[Any]) -> None:
         with self._deliveries_lock:
@@ -214,6 +243,16 @@ class WeChatBridge:
         """Stop the worker threads after the queued work."""
         self._pool.shutdown(wait=True)
         self._outbox.shutdown(wait=True)
+
+
+def _cipher(services: Any) -> Any:
+    """The services' cipher for data at rest (the one chat sessions use)."""
+    cipher = getattr(services, "cipher", None)
+    if cipher is not None:
+        return cipher
+    from assistant.storage.crypto import Cipher, load_key
+
+    return Cipher(load_key(services.settings))
 
 
 def format_turn(turn: Any) -> str:

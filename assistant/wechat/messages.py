@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+
+import defusedxml.ElementTree as DefusedET
+from defusedxml import DefusedXmlException
 
 from assistant.errors import InvalidInput
 
@@ -38,22 +42,73 @@ class InboundMessage:
         return f"evt:{self.from_user}:{self.create_time}:{self.event or self.msg_type}"
 
 
+# Byte-order marks, longest first (UTF-32 LE starts with the UTF-16 LE mark).
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"), (b"\xef\xbb\xbf", "utf-8"),
+)
+# Without a mark, how "<" (or "<?") looks in each wide encoding (XML 1.0, appendix F).
+_WIDE_STARTS: tuple[tuple[bytes, str], ...] = (
+    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"), (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"),
+)
+_DECLARATION = re.compile(r"^\s*<\?xml\b[^>]*?\?>", re.IGNORECASE)
+_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml\b[^>]*?\bencoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]{0,39})[\"']",
+                                re.IGNORECASE)
+# Any markup declaration (<!DOCTYPE, <!ENTITY, <!ELEMENT, <!ATTLIST, <!NOTATION) once the CDATA sections
+# and comments — where a customer's own text may hold "<!" — are taken out.
+_CDATA_OR_COMMENT = re.compile(r"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.DOTALL)
+_MARKUP_DECLARATION = re.compile(r"<!")
+
+
+def _malformed(zh: str, en: str) -> InvalidInput:
+    return InvalidInput(zh, en, code="malformed_xml")
+
+
+def decode_xml(raw: bytes) -> str:
+    """The text of an XML body, decoded the way an XML parser would: byte-order mark, else the shape of
+    the first characters (UTF-16/32 without a mark), else the prolog's ``encoding=``, else UTF-8."""
+    encoding: str | None = None
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            encoding, raw = name, raw[len(bom):]
+            break
+    else:
+        encoding = next((name for start, name in _WIDE_STARTS if raw.startswith(start)), None)
+    if encoding is None:
+        declared = _DECLARED_ENCODING.match(raw)
+        encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        codecs.lookup(encoding)
+        return raw.decode(encoding)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise _malformed("XML编码无法识别或内容与编码不符", f"unreadable XML encoding ({encoding})") from exc
+
+
 def parse_xml(body: bytes | str) -> dict[str, str]:
     """The child elements of ``<xml>`` as a dict; InvalidInput (→ 400) for anything else.
 
-    DTDs are refused outright (no entity expansion tricks on an endpoint open to the internet).
+    DTDs and entity declarations are refused outright in every encoding (no entity-expansion tricks on
+    an endpoint open to the internet): the body is first decoded as an XML parser would decode it
+    (so a UTF-16 or UTF-32 body, or one declaring another encoding, is checked as text, not as bytes),
+    then parsed by defusedxml, which refuses a DTD at the parser itself as a second line.
     """
-    raw = body.encode("utf-8") if isinstance(body, str) else body
-    if not raw.strip():
-        raise InvalidInput("请求体为空", "empty body", code="malformed_xml")
-    if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in raw.upper():
-        raise InvalidInput("不接受带DTD的XML", "XML with a DTD is not accepted", code="malformed_xml")
+    text = body if isinstance(body, str) else decode_xml(body)
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise _malformed("请求体为空", "empty body")
+    if _MARKUP_DECLARATION.search(_CDATA_OR_COMMENT.sub("", text)):
+        raise _malformed("不接受带DTD或实体声明的XML", "XML with a DTD or entity declarations is not accepted")
+    # Already text: the declaration's encoding no longer applies (the parser would reject a mismatch).
+    text = _DECLARATION.sub("", text, count=1)
     try:
-        root = ET.fromstring(raw)
-    except ET.ParseError as exc:
-        raise InvalidInput("XML格式错误", f"malformed XML: {exc}", code="malformed_xml") from exc
+        root = DefusedET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise _malformed("不接受带DTD或实体声明的XML", "XML with a DTD or entities is not accepted") from exc
+    except (ET.ParseError, ValueError) as exc:
+        raise _malformed("XML格式错误", f"malformed XML: {exc}") from exc
     if root.tag != "xml":
-        raise InvalidInput("根元素应为 <xml>", "the root element must be <xml>", code="malformed_xml")
+        raise _malformed("根元素应为 <xml>", "the root element must be <xml>")
     return {child.tag: (child.text or "").strip() for child in root}
 
 
