@@ -26,7 +26,8 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     workers = args.workers or settings.workers
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        # access_log=False: uvicorn's line has the query string and ids in clear; the app writes its own.
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
         return 0
     from assistant.kb.embeddings import share_cores
 
@@ -34,7 +35,7 @@ def _serve(args: argparse.Namespace) -> int:
     # Several processes: uvicorn imports the app in each; the first start builds the knowledge index
     # once (the others wait on its lock).
     uvicorn.run("assistant.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_config=None)
+                log_config=None, access_log=False)
     return 0
 
 

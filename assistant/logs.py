@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -17,6 +18,69 @@ def _mask_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, An
         if isinstance(value, str):
             event[key] = mask_pii(value)
     return event
+
+
+# A path segment that names a route, not a record: letters (a digit or three: "v1"), dots, dashes.
+_PLAIN_SEGMENT = re.compile(r"(?=[^0-9]*(?:[0-9][^0-9]*){0,3}$)[A-Za-z0-9_.-]{1,40}")
+_QUERY_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\]-]{0,31}")
+# "key=value" after "?" or "&": the value goes, the key stays (URLs in uvicorn's and httpx's lines carry
+# search text, session ids, and for the WeChat API an access token or the AppSecret itself).
+_QUERY_VALUE = re.compile(r"([?&][^=&?\s\"'#<>]{1,64}=)[^&\s\"'#<>]*")
+
+
+def redact_path(path: str) -> str:
+    """A path fit for a log: segments that look like ids become ``{id}``, query values are dropped
+    (keys kept): ``/v1/chat/3f2a…?session_id=…&k=5`` → ``/v1/chat/{id}?session_id=&k=``."""
+    path, has_query, query = path.partition("?")
+    redacted = "/".join(seg if not seg or _PLAIN_SEGMENT.fullmatch(seg) else "{id}" for seg in path.split("/"))
+    if has_query:
+        keys = [part.partition("=")[0] for part in query.split("&") if part]
+        redacted += "?" + "&".join((key if _QUERY_KEY.fullmatch(key) else "{key}") + "=" for key in keys)
+    return redacted
+
+
+class PiiLogFilter(logging.Filter):
+    """Mask personal data in a stdlib record (uvicorn, httpx, any library): the formatted message with
+    query values dropped and ID numbers, phones, cards, names masked; its traceback and stack too.
+
+    Installed for every record of the process by :func:`configure_logging` (a record factory, so no
+    handler — uvicorn's, pytest's, an operator's — ever sees the clear text).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+            # uvicorn's own access line (when someone runs uvicorn with it on): its path with query.
+            client, method, path, version, status = record.args
+            record.args = (client, method, redact_path(str(path)), version, status)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: keep its template, drop the arguments
+            message = str(record.msg)
+        record.msg = mask_pii(_QUERY_VALUE.sub(r"\1", message))
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_pii(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = mask_pii(record.stack_info)
+        return True
+
+
+_PII_FILTER = PiiLogFilter()
+
+
+def install_stdlib_masking() -> None:
+    """Mask every stdlib log record as it is made (idempotent)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_pii", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _PII_FILTER.filter(record)
+        return record
+
+    factory.masks_pii = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
@@ -35,6 +99,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    install_stdlib_masking()
 
 
 def get_logger(name: str) -> Any:

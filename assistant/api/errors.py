@@ -86,7 +86,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled_error", path=request.url.path, error=type(exc).__name__)
+        from assistant.api.middleware import loggable_path  # the middleware imports this module
+
+        log.error("unhandled_error", path=loggable_path(request.scope), error=type(exc).__name__)
         return JSONResponse(
             error_body("internal_error", "服务内部错误，请稍后再试 / internal error, please try again later"),
             status_code=500,

@@ -1,4 +1,9 @@
-"""ASGI middleware: request ids and access logs, and the request-size limit."""
+"""ASGI middleware: request ids and access logs, and the request-size limit.
+
+The access line is the only one written for a request (``serve`` turns uvicorn's own off): it names
+the route template (``/v1/chat/{session_id}``), never the path as sent, and of the query string only
+its keys — search text, session ids and document ids stay out of the logs.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,38 @@ import time
 import uuid
 
 import structlog
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.api.errors import error_body
-from assistant.logs import get_logger
+from assistant.logs import get_logger, redact_path
 
-log = get_logger("assistant.access")
+
+def loggable_path(scope: Scope) -> str:
+    """The request's route template (``/v1/documents/{document_id}``), else its path with id-like
+    segments replaced; no query string."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not template:
+        # Answered before routing (a 413 from the size limit, say): find the route that would have.
+        router = getattr(scope.get("app"), "router", None)
+        for candidate in getattr(router, "routes", ()):
+            try:
+                match, _ = candidate.matches(scope)
+            except Exception:  # a route that cannot judge this scope is not the one
+                continue
+            if match is Match.FULL:
+                template = getattr(candidate, "path_format", None) or getattr(candidate, "path", None)
+                break
+    return str(template) if template else redact_path(str(scope.get("path", "")))
+
+
+def query_keys(scope: Scope) -> str | None:
+    """The query string's keys, values dropped (``k,q``); None without a query string."""
+    raw = scope.get("query_string") or b""
+    if not raw:
+        return None
+    return redact_path("?" + raw.decode("latin-1")).lstrip("?").replace("=", "").replace("&", ",")
 
 
 class RequestContextMiddleware:
@@ -41,13 +72,12 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request",
-                method=scope.get("method"),
-                path=scope.get("path"),
-                status=status_holder["status"],
-                ms=round((time.perf_counter() - start) * 1000, 2),
-            )
+            fields = {"method": scope.get("method"), "path": loggable_path(scope),
+                      "status": status_holder["status"], "ms": round((time.perf_counter() - start) * 1000, 2)}
+            if (keys := query_keys(scope)) is not None:
+                fields["query_keys"] = keys
+            # Looked up per request, not cached at import: the logging configuration in force applies.
+            get_logger("assistant.access").info("request", **fields)
             structlog.contextvars.unbind_contextvars("request_id")
 
 

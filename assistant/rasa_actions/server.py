@@ -46,5 +46,6 @@ def actions_command(args: Any) -> int:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     app = create_action_app(Services(settings))
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    # No uvicorn access line (paths and query strings in clear); stdlib records are masked (assistant.logs).
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
