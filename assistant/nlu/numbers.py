@@ -266,7 +266,9 @@ def _unit_factor(unit: str) -> int:
 
 
 def _round_int(value: Decimal) -> Decimal:
-    return value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    # to_integral_value, not quantize: a 30-digit amount typed in chat has more digits than the context's
+    # precision, and quantize would raise; the slot's range check then refuses it with a clear message.
+    return value.to_integral_value(rounding=ROUND_HALF_UP)
 
 
 _P = {

@@ -282,3 +282,10 @@ def test_collateral_in_english_names_the_model_in_english(chat):
     [call] = turns[-1].tool_calls
     assert call.arguments["vehicle"] == "toyota-corolla"
     assert "Toyota Corolla" in turns[-1].reply
+
+
+def test_a_thirty_digit_amount_is_refused_not_a_crash(chat):
+    first, second = talk(chat, "车价123456789012345678901234567890元首付三成分36期月供多少", "车价20万")
+    assert "系统处理出现问题" not in first.reply  # before: decimal.InvalidOperation crashed the turn
+    assert "vehicle_price" not in first.slots
+    assert second.quote is not None and "年化" in second.reply
