@@ -180,7 +180,11 @@ class WeChatBridge:
     def _pieces(self, openid: str, reply: str) -> list[str]:
         """What goes to the follower now: replies that earlier failed to reach them first, then ``reply``;
         split into pieces that each fit one WeChat text message."""
-        missed = self.outbox.claim(self.session_id_for(openid))
+        try:
+            missed = self.outbox.claim(self.session_id_for(openid))
+        except Exception as exc:  # the kept replies wait for the next message; this one must still go
+            log.error("wechat_outbox_unreadable", error=type(exc).__name__)
+            missed = []
         if missed:
             reply = "\n\n".join([MISSED, *missed, NOW + "\n" + reply.strip()])
         return split_text(reply) or [BUSY]
@@ -214,7 +218,10 @@ class WeChatBridge:
                 reason = type(exc).__name__
         log.error("wechat_reply_undeliverable", reason=reason, pieces=len(pieces) - sent)
         metrics.WECHAT_MESSAGES.labels(msg_type="text", delivery="kept").inc()
-        self.outbox.record(self.session_id_for(openid), "".join(pieces[sent:]), reason)
+        try:
+            self.outbox.record(self.session_id_for(openid), "".join(pieces[sent:]), reason)
+        except Exception as exc:  # nothing more to try: at least the log says a reply was lost
+            log.error("wechat_reply_lost", reason=reason, error=type(exc).__name__)
         return sent
 
     def _track(self, future: Future[Any]) -> None:
