@@ -215,18 +215,16 @@ def test_a_slow_turn_answers_success_then_arrives_by_the_customer_service_api(
         wx_settings: Settings, wx_api: FakeWeChatAPI) -> None:
     gate = threading.Event()
     chat = FakeChat(reply_delay=gate)
-    services = Services(wx_settings.model_copy(update={"wechat_reply_timeout_s": 0.05}))
-    services.chat = chat  # type: ignore[misc]
-    app = create_app(services.settings, services)
-    with TestClient(app) as client:
-        res = client.post("/wechat", params=signed(), content=text_xml("提前还款有违约金吗", msg_id="5001"))
-        assert res.text == "success"
-        # WeChat's retry while the turn is still running: no second turn, still "success".
-        retry = client.post("/wechat", params=signed(nonce="42"), content=text_xml("提前还款有违约金吗", msg_id="5001"))
-        assert retry.text == "success"
-        gate.set()
-        assert app.state.wechat_bridge.wait_idle(timeout=30)
+    client, app = slow_app(wx_settings, chat)
+    res = client.post("/wechat", params=signed(), content=text_xml("提前还款有违约金吗", msg_id="5001"))
+    assert res.text == "success"
+    # WeChat's retry while the turn is still running: no second turn, still "success".
+    retry = client.post("/wechat", params=signed(nonce="42"), content=text_xml("提前还款有违约金吗", msg_id="5001"))
+    assert retry.text == "success"
+    gate.set()
+    assert app.state.wechat_bridge.wait_idle(timeout=30)
     app.state.wechat_bridge.close()
+    client.close()
     assert len(chat.calls) == 1
     assert wx_api.sent == [{"touser": OPENID, "msgtype": "text",
                             "text": {"content": wx_api.sent[0]["text"]["content"]}}]
