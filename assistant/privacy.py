@@ -125,7 +125,7 @@ def find_addresses(text: str) -> list[str]:
 
 
 def _mask_digits(value: str) -> str:
-    digits = re.sub(r"\D", "", value)
+    digits = re.sub(r"[^\dXx]", "", value)  # an ID number may end in X
     if len(digits) <= 7:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

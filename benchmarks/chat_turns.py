@@ -60,6 +60,7 @@ def start_server(data_dir: Path, workers: int, cache: bool = False) -> tuple[sub
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOAN_ASSISTANT_")}
     env.update(LOAN_ASSISTANT_DATA_DIR=str(data_dir), LOAN_ASSISTANT_RATE_LIMIT_PER_MINUTE="1000000",
+               LOAN_ASSISTANT_SESSION_RATE_LIMIT_PER_MINUTE="0",
                LOAN_ASSISTANT_LOG_LEVEL="WARNING", LOAN_ASSISTANT_NLU_EMBEDDING_CACHE="2048" if cache else "0")
     # The product's own command, so that the benchmark runs what a deployment runs.
     command = [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())", "serve",

@@ -56,3 +56,7 @@ def test_reveal_shows_echoed_placeholders_masked() -> None:
     shown = vault.reveal("张伟您好，<PHONE_1>和<ID_1>已记录（<NAME_1>）")
     assert "13812345678" not in shown and "110101199003071234" not in shown
     assert "138****5678" in shown and "张伟" in shown
+
+
+def test_an_id_ending_in_x_keeps_its_length_when_masked() -> None:
+    assert mask_pii("身份证11010519491231002X") == "身份证110***********002X"
