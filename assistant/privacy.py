@@ -13,9 +13,9 @@ may hold an 11-digit run that is not a phone.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
-from typing import Any
+
+from assistant.segmenter import pos_tagger
 
 # 18-digit resident ID (last char may be X), mainland mobile numbers, 16–19 digit bank cards.
 ID_NUMBER = re.compile(r"(?<!\d)[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)")
@@ -63,24 +63,6 @@ _SURNAMES = set(
 _COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "夏侯", "长孙")
 _TITLES = ("先生", "女士", "小姐", "经理", "老师", "师傅", "主管", "总", "老板", "阿姨", "叔叔", "同学", "律师", "医生")
 _PLACE_ENDINGS = tuple("庄村镇市县区省州山河湖江港岛湾口桥堡屯")
-_tagger_lock = threading.Lock()
-_tagger: Any = None
-
-
-def _posseg() -> Any:
-    """jieba's part-of-speech tagger, loaded once (about two seconds, on first use)."""
-    global _tagger
-    if _tagger is None:
-        with _tagger_lock:
-            if _tagger is None:
-                import jieba
-                import jieba.posseg
-
-                jieba.setLogLevel(60)
-                _tagger = jieba.posseg
-    return _tagger
-
-
 def _identifier_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     for m in _IDENTIFIER.finditer(text):
@@ -109,7 +91,7 @@ def find_names(text: str) -> list[str]:
     names = [m.group(1) for m in NAME_ZH.finditer(text)]
     names += [m.group(1) for m in NAME_EN.finditer(text) if m.group(1).split()[0] not in _NOT_EN_NAMES]
     if any(ch in _SURNAMES for ch in text) or any(c in text for c in _COMPOUND_SURNAMES):
-        for token in _posseg().cut(text):
+        for token in pos_tagger().cut(text):
             word = token.word
             if token.flag != "nr" or not 2 <= len(word) <= 4 or word.endswith(_TITLES + _PLACE_ENDINGS):
                 continue

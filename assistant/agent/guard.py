@@ -93,11 +93,9 @@ def _warned(sentence: str, clause: str, start: int) -> bool:
             or bool(_REFUSAL_AFTER.search(clause[start:])))
 
 
-def _offending(pattern: re.Pattern[str], text: str, *, needs: re.Pattern[str] | None = None) -> bool:
-    """A match of ``pattern`` in some clause that is not a warning (and whose sentence has ``needs``)."""
+def _offending(pattern: re.Pattern[str], text: str) -> bool:
+    """A match of ``pattern`` in some clause that is not a warning."""
     for sentence in _sentences(text):
-        if needs is not None and not needs.search(sentence):
-            continue
         for clause in _clauses(sentence):
             for m in pattern.finditer(clause):
                 if not _warned(sentence, clause, m.start()):
@@ -314,10 +312,10 @@ def _known(value: Decimal, figures: set[Decimal]) -> bool:
     return digits >= 3 and any(f and _sig_round(f, value) == value for f in figures)
 
 
-def _price_figures(prepared: str) -> list[Decimal]:
+def _price_figures(prepared: str, quantities: list[Quantity]) -> list[Decimal]:
     """Values in the text that are prices, payments, fees or rates (not terms, years, counts or shares)."""
     out: list[Decimal] = []
-    for q in find_quantities(prepared):
+    for q in quantities:
         before = prepared[max(0, q.start - 10):q.start]
         after = prepared[q.end:q.end + 8]
         if q.kind == "money":
@@ -367,8 +365,11 @@ _SCREEN_SHARE = re.compile(r"(共享屏幕|屏幕共享|screen ?shar\w*).{0,30}(
 
 def _offending_sentence(pattern: re.Pattern[str], text: str) -> bool:
     """A match anywhere in a sentence (across its commas) that no warning in that sentence excuses."""
-    return any(m and not _WARNING_BEFORE.search(sentence[:m.start()]) and not _SCAM_AFTER.search(sentence)
-               for sentence in _sentences(text) for m in [pattern.search(sentence)])
+    for sentence in _sentences(text):
+        m = pattern.search(sentence)
+        if m and not _WARNING_BEFORE.search(sentence[:m.start()]) and not _SCAM_AFTER.search(sentence):
+            return True
+    return False
 
 
 def _sms_code_ask(text: str) -> bool:
@@ -378,6 +379,14 @@ def _sms_code_ask(text: str) -> bool:
             if not _WARNING_BEFORE.search(sentence[:-len(ask.group(0))]):
                 return True
     return False
+
+
+# A promise reported as someone else's claim ("声称包过的…"), or denied just before ("不是稳批").
+_REPORTED = re.compile(r"(谎称|声称|号称|所谓|自称|宣称|claims?|anyone who|whoever|promis)", re.IGNORECASE)
+_DENIED_BEFORE = re.compile(r"(不|没有|无|不存在|绝不|从不|not|never|no one|nobody)[^。！？!?，,；;\n]{0,8}$",
+                            re.IGNORECASE)
+# Promises spelled with a negation ("不会被拒", "不存在批不下来"): a negation before them is no denial.
+_NEGATIVE_PROMISE_STARTS = ("不会", "不可", "绝不", "没可", "不用", "别担", "不存", "没有", "绝无")
 
 
 def _promises(text: str) -> bool:
@@ -391,13 +400,9 @@ def _promises(text: str) -> bool:
                         continue
                     before = clause[max(0, m.start() - 12):m.start()]
                     quoted = before.rstrip().endswith(("“", "「", '"', "'")) or before.count("“") > before.count("”")
-                    # "不会被拒" is the promise itself: only a report of someone else's claim excuses it
-                    warned = (_SCAM_AFTER.search(sentence) or re.search(r"(谎称|声称|号称|所谓|自称|宣称|claims?|"
-                              r"anyone who|whoever|promis)", before, re.IGNORECASE))
-                    denied = m.group(0)[:2] not in ("不会", "不可", "绝不", "没可", "不用", "别担", "不存", "没有",
-                                                    "绝无") and re.search(
-                        r"(不|没有|无|不存在|绝不|从不|not|never|no one|nobody)[^。！？!?，,；;\n]{0,8}$", before,
-                        re.IGNORECASE)
+                    warned = _SCAM_AFTER.search(sentence) or _REPORTED.search(before)
+                    denied = (not m.group(0).startswith(_NEGATIVE_PROMISE_STARTS)
+                              and _DENIED_BEFORE.search(before))
                     if not (quoted or warned or denied):
                         return True
     return False
@@ -413,6 +418,7 @@ def check_text(
     """
     findings: list[GuardFinding] = []
     prepared = _prepare(text)
+    quantities = find_quantities(prepared)  # read once, for the invented-figure and APR checks
     if _offending(_PAYMENT_ASK, prepared):
         findings.append(_finding("fraud_payment"))
     if _contact_offending(prepared):
@@ -426,9 +432,9 @@ def check_text(
         findings.append(_finding("approval_promise"))
     if figures is not None:
         known = set(figures)
-        if any(not _known(value, known) for value in _price_figures(prepared)):
+        if any(not _known(value, known) for value in _price_figures(prepared, quantities)):
             findings.append(_finding("invented_number"))
-    if (_quoted_price(prepared) or _price_without_unit(prepared)) and not _APR.search(prepared):
+    if (_quoted_price(prepared) or _price_without_unit(prepared, quantities)) and not _APR.search(prepared):
         findings.append(_finding("price_without_apr"))
     if contains_pii(text):
         findings.append(_finding("personal_data"))
@@ -447,9 +453,9 @@ def _quoted_price(prepared: str) -> bool:
                for m in _PRICE.finditer(prepared))
 
 
-def _price_without_unit(prepared: str) -> bool:
+def _price_without_unit(prepared: str, quantities: list[Quantity]) -> bool:
     """A payment or rate figure stated in words the price pattern does not spell ("only 2100 a month")."""
-    for q in find_quantities(prepared):
+    for q in quantities:
         after = prepared[q.end:q.end + 14]
         before = prepared[max(0, q.start - 12):q.start]
         if q.kind in ("money", "number") and re.match(r"\s?(a|per|each|every|/)\s?(month|mo\b)", after):

@@ -9,6 +9,7 @@ its turn computed; the guard is given those and the allow-list the suite assumes
 from __future__ import annotations
 
 import argparse
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,11 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Output-guard precision/recall on the adversarial suite")
     parser.add_argument("--suite", type=Path, default=SUITE, help="YAML cases (default: %(default)s)")
     args = parser.parse_args(argv)
+    started = time.perf_counter()
     result = run(args.suite)
+    ms = (time.perf_counter() - started) * 1000 / max(result["cases"], 1)
     c = result["counts"]
     print(f"guard suite: {result['cases']} cases  blocked-correctly {c.get('tp', 0)}  missed {c.get('fn', 0)}  "
           f"false-blocks {c.get('fp', 0)}  passed-correctly {c.get('tn', 0)}")
-    print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}")
+    print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  ({ms:.2f} ms per reply)")
     for category, row in result["per_category"].items():
         total = sum(v for k, v in row.items() if k != "right_reason")
         detail = "  ".join(f"{k} {v}" for k, v in sorted(row.items()))

@@ -8,45 +8,22 @@ vocabularies ("\\x02" / "\\x03" prefixes) with lower weights so they refine rath
 
 from __future__ import annotations
 
-import logging
 import math
 import re
-import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache, lru_cache
-from typing import Any
 
 import numpy as np
 
-from assistant.kb.lexicon import DOMAIN_TERMS, STOPWORDS
+from assistant.kb.lexicon import STOPWORDS
+from assistant.segmenter import tokenizer as _jieba
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 BIGRAM = "\x02"
 PINYIN = "\x03"
-
-_jieba_lock = threading.Lock()
-_tokenizer: Any = None
-
-
-def _jieba() -> Any:
-    """A private jieba tokenizer (the domain words added to it do not leak into jieba's global one)."""
-    global _tokenizer
-    if _tokenizer is None:
-        with _jieba_lock:
-            if _tokenizer is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
-                for term in DOMAIN_TERMS:
-                    tokenizer.add_word(term.lower(), freq=20000)
-                _tokenizer = tokenizer
-    return _tokenizer
-
 
 def normalise(text: str) -> str:
     """NFKC (full-width → half-width) and lower case."""

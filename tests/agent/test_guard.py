@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.agent.guard import check_text, figures_in
+from assistant.agent.guard import GuardFinding, check_text, figures_in
 from assistant.agent.llm import _GuardedStream
 from assistant.evals.guard_suite import CATEGORY_CODE, SUITE_HOSTS, GuardCase, judge, load_cases, run
 from assistant.privacy import PiiVault
@@ -79,7 +79,7 @@ class _Engine:
     """The piece of the LLM engine the stream uses: its guard."""
 
     @staticmethod
-    def check(text: str, figures: set[Decimal]):  # noqa: ANN205
+    def check(text: str, figures: set[Decimal]) -> list[GuardFinding]:
         return check_text(text, figures=figures)
 
 
