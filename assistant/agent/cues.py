@@ -17,7 +17,7 @@ PAYMENT_CUE = re.compile(r"月供|每月还款|每个月还款|每月还|每个�
 LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|希望)?(?:超过|超出|超|高于|多于)|不超|不过(?=\s?[\d一二两三四五六七八九])|控制在|压在|压到|放宽到|放到|提到|调到|"
                           r"保持在|最多|最高|顶多|小于|低于|不到|以内的|under|below|max(?:imum)?|at most|"
                           r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under|"
-                          r"(?:don'?t|do not|not|never)\b[^.]{0,24}\bmore than")
+                          r"(?:don'?t|do not|not|never)\b[^.]{0,24}\bmore than|\babove\b|\bover\b|\bexceed(?:s|ing)?\b")
 LIMIT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|左右|上下|max|or less|tops|at most|or under)")
 REPAYMENT_CUE = re.compile(r"月供|还款|还|月付|payment")
 INCOME_CUE = re.compile(r"到手|收入|工资|月入|月薪|挣|赚|薪水|salary|income|earn|make|take home")
@@ -29,13 +29,16 @@ CAP_NEAR = 20
 DEBT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mortgage", re.compile(r"房贷|按揭|mortgage|home loan")),
     ("car_loan", re.compile(r"车贷|(?:车|车子)(?:还在还|还没还完|在还)|car loan|car payment|auto loan")),
-    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|online loan|personal loan|student loan")),
+    ("online_loan", re.compile(r"网贷|借呗|微粒贷|消费贷|小额贷|网上借|分期乐|美团(?:借钱|月付)|京东金条|金条|360借条|安逸花|"
+                               r"招联(?:金融)?|有钱花|度小满|放心借|网商贷|online loan|personal loan|student loan")),
     ("credit_card", re.compile(r"信用卡|花呗|白条|credit card|phone installment|installment plan|instalment")),
     # loans named by their purpose; "车位那个贷款" later means the same one
     ("other", re.compile(r"装修贷|经营贷|信用贷|助学贷款|车位贷款?|农机贷|设备贷|(?<!想)(?<!要)(?<!打算)(?<!再)贷款(?!买)|分期|欠款|负债|\bloan\b|\bdebt\b|\bin debt\b")),
 )
 LISTED_AMOUNTS = re.compile(r"\s?一(?:个|笔)\s?(?P<a>\d+(?:\.\d+)?)\s?(?:块|元)?\s?[，,、]?\s?(?:另)?一(?:个|笔)\s?(?P<b>\d+(?:\.\d+)?)")
 NAMED_LOAN = re.compile(r"装修贷|经营贷|信用贷|助学贷款|车位贷款?|农机贷|设备贷")
+# Lending apps named by the customer: two of them are two debts of one kind, both counted.
+NAMED_APP = re.compile(r"借呗|微粒贷|分期乐|美团(?:借钱|月付)|京东金条|金条|360借条|安逸花|招联(?:金融)?|有钱花|度小满|放心借|网商贷|花呗|白条")
 DEBT_EXISTING = re.compile(r"每月还|每个月还|月还|还着|在还|还有|已经|目前|现在|每月|每个月|月供|一个月|"
                            r"\balready\b|\bcurrently\b|\bpay(?:ing)?\b|\bexisting\b|\bhave\b|\bgot\b")
 # A generic 贷款 / loan is a debt only with words that say it is running now (not "the loan I want").
@@ -74,6 +77,8 @@ VAGUE_EDIT = re.compile(r"(?P<slot>首付|期数|期限|月供|贷款|预算)\s?
 IS_NOT = re.compile(r"是\s?(?P<right>\d+(?:\.\d+)?\s?(?:万|w|k|千)?)\s?[，,]?\s?(?:不是|而不是)\s?(?P<wrong>\d+(?:\.\d+)?\s?(?:万|w|k|千)?)")
 # "三年压力大 要不还是分四年吧": the term chosen, not the one complained about
 CHOSEN_VALUE = re.compile(r"还是\s?(?:要|选|买|换成|改成)?\s?(?P<word>[^\s，。,吧]{1,5}?)(?:吧|好了|得了|算了|$)")
+# "分一年", "一年期": a one-year term said beside an annual income, not the income's "一年"
+ONE_YEAR_TERM = re.compile(r"分\s?(?:一|1)\s?年|(?:一|1)\s?年期|贷\s?(?:一|1)\s?年|(?:一|1)\s?年还清|12\s?期")
 CHOSEN_TERM = re.compile(r"(?:还是|就|改成|换成|改为)\s?(?:分)?\s?(?P<n>\d+|[一二两三四五六七八九十]+)\s?(?P<unit>年|期|个月)")
 REL_TERM_UNIT = re.compile(r"年|期|个月|years?|months?")
 ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
@@ -96,7 +101,7 @@ EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3
                "fifth": 5, "5th": 5, "last": -1}
 EN_ORDINAL = re.compile(r"\b(?<!\ba\s)(?<!\ban\s)(?:the\s)?(?P<w>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
                         r"\s(?:one|1|option|plan|offer|car|choice)\b")
-CHEAPEST = re.compile(r"最便宜|最平|平啲|月供最平|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|月供最(?:低|少|便宜)|月供(?:少|低)的那|最低的那|最省|"
+CHEAPEST = re.compile(r"最便宜|最平|平啲|月供最平|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|便宜(?:点|一点|些)(?:那|这)(?:个|款|台|辆|种)|月供最(?:低|少|便宜)|月供(?:少|低)的那|最低的那|最省|"
                       r"cheap(?:est|er)(?: one| 1| option| plan)?|lowest (?:monthly )?payment|lowest monthly|smallest (?:monthly )?payment|least expensive|lower payment")
 PRICIEST = re.compile(r"最贵|贵(?:的|点的|一点的)?(?:那|这)(?:个|款|台|辆)|月供最高|pric(?:ey|ier|iest)(?: one| 1)?|"
                       r"most expensive|more expensive (?:one|1)|highest payment")
@@ -127,10 +132,13 @@ BUDGET_CAR = re.compile(r"(?:买|看看|看|换|要|整)(?:个|台|辆|部)?\s?(
 LOAN_GIVEN = re.compile(r"贷\s?\d|贷款\s?\d|贷[一二两三四五六七八九十]+万|首付")
 INCOME_AMOUNT = re.compile(
     r"(?P<cue>月入|月薪|到手|税后|收入|工资|一个月|每月|每个月|salary|income|i make|i earn|take home|earning)"
-    r"(?:一个月|每个月|每月)?(?:\s?is|\s?of)?(?P<verb>大概|差不多|有|能有|能拿|拿|挣|赚|才|就|是|都|也就|\s?about|\s?around)?\s?"
+    r"(?:一个月|每个月|每月)?(?:\s?is|\s?of)?"
+    # "一个月刨去油费电费能落个9千": what is left after running costs is the income
+    r"(?:(?:刨去|刨掉|除去|去掉|扣掉|扣除|减去|除了)[^，。,\d]{1,8}?)?"
+    r"(?P<verb>大概|差不多|有|能有|能拿|拿|挣|赚|才|就|是|都|也就|能落个|落个|能落|落|能剩|剩个|剩|净赚|\s?about|\s?around)?\s?"
     r"(?P<amount>(?>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|[一二两三四五六七八九十]+(?:万|千)[一二三四五六七八九]?))"
     r"(?!(?:块钱?)?的?(?:车|月供|房贷|车贷))")
-EN_PRINCIPAL = re.compile(r"(?:payments?|monthly|installments?)\s+(?:on|for)\s+(?:a\s+|an\s+)?(?P<amount>\d+(?:\.\d+)?\s?(?:k|w|万|yuan|rmb)?)"
+EN_PRINCIPAL = re.compile(r"(?:payments?|monthly|installments?)\s+(?:on|for)\s+(?:a\s+|an\s+)?(?P<amount>(?>\d+(?:\.\d+)?\s?(?:k|w|万|yuan|rmb)?))"
                           r"(?!\s*(?:car|vehicle|suv|sedan))")
 # "那一千五呢", "要是5万的话呢", "what about 2500?": the same question with another amount.
 WHAT_ABOUT = re.compile(r"^\s*(?:那|那要是|要是|如果|那如果)?\s*[\d一二两三四五六七八九十百千万点半.]+\s?(?:万|千|k|w|元|块)?\s?(?:的话)?\s?"
@@ -138,10 +146,17 @@ WHAT_ABOUT = re.compile(r"^\s*(?:那|那要是|要是|如果|那如果)?\s*[\d�
 # "算了", "forget that", "换个话题": what follows is a new goal, not an edit of the one in hand.
 TOPIC_RESET = re.compile(r"算了|不算了|先不(?:买|算|看)了|换个话题|另外一个事|forget (?:that|it|about)|never mind|"
                          r"let'?s (?:look at|talk about) something else")
+# A search for a second car or for someone else ("先给她看个小电车", "also something for my daughter"):
+# the earlier car's own preferences (an MPV, a down payment) do not carry over.
+ANOTHER_CAR = re.compile(r"(?:先|再|也)?给(?:她|他|我?(?:老婆|媳妇|老公|孩子|闺女|女儿|儿子|爸|妈|父母|家里|老人))(?:也)?(?:看|挑|选|买|整|弄)|"
+                         r"另外(?:再)?(?:看|买)?(?:一|个)?(?:台|辆)|再(?:看|买)(?:一|个)(?:台|辆)|第二台|"
+                         r"\b(?:for|to) my (?:wife|husband|daughter|son|kid|mom|mum|dad|parents)\b|\b(?:another|second) car\b")
 POLICY_TOPIC = re.compile(r"担保人|担保|保证人|共同借款人|扣款|还款日|扣款日|换卡|还款账户|车龄|年限|里程(?:数)?(?:有)?(?:要求|限制)|最长(?:能)?(?:分|贷)|最低首付|首付最低|有(?:什么|啥)?要求|违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
                           r"投诉|审批(?:要)?多久|放款|多久|到账|区别|什么意思|penalt|early repay|documents?|insurance|"
                           r"credit report|fees?|difference|flat rate|real (?:annual )?rate|apr\b")
-ANNUAL_INCOME = re.compile(r"年收入|年薪|一年(?:能)?(?:挣|赚|收入|到手)|年入|annual (?:income|salary)|a year salary|per year|a year")
+ANNUAL_INCOME = re.compile(r"年收入|年薪|年入|(?:一年|每年|一整年)(?:下来|到头|算下来|总共|加起来)?\s?"
+                           r"(?:(?:大概|差不多|也就|就|才|总共|能有|得有)\s?(?:能)?(?:挣|赚|收入|到手|落|拿)?(?:个)?|"
+                           r"(?:能)?(?:挣|赚|收入|到手|落|拿|有)(?:个)?)|annual (?:income|salary)|a year salary|per year|a year")
 ZERO_DOWN = re.compile(r"零首付|0首付|不付首付|不要首付|免首付|no down ?payment|zero down")
 CAP_FOLLOW_UP = re.compile(r"keep it (?:under|below)|make it\s|(?:under|below|at most|max)\s|压到|压在|控制在|不超过|别超过|最多")
 BUY_CUE = re.compile(r"买(?:个|台|辆|部|车|一台|一辆)|推荐|看看(?:有)?(?:什么|啥)?车|换(?:个|台|辆)车|"
@@ -159,7 +174,7 @@ NEGATION = re.compile(r"(?:唔要|唔想要|不要|不想要|不想|不考虑|�
 # ------------------------------------------------------------------ the applicant profile
 PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
     ("employment_type", "self_employed", re.compile(
-        r"做(?:点|个)?(?:小)?生意|个体户?|开(?:了)?(?:个|家)?[^，。\s]{0,4}?(?:店|公司|厂|超市|餐馆|饭馆|小卖部|档口|摊)|自己开|当老板|我是老板|生意人|自营|"
+        r"做(?:点|个)?(?:小)?生意|个体户?|开(?:了)?(?:个|家)?[^，。\s]{0,4}?(?:店|公司|厂|超市|餐馆|饭馆|小卖部|档口|摊|驿站|工作室|门市|诊所|铺子?|作坊|民宿|农家乐)|自己开|当老板|我是老板|生意人|自营|"
         r"self[- ]employed|own (?:a |my )?business|run (?:a |my )?(?:shop|business|restaurant)")),
     ("employment_type", "freelance", re.compile(
         r"跑网约车|网约车司机|开网约车|开出租|跑出租|出租车司机|的哥|跑滴滴|开滴滴|滴滴司机|跑外卖|送外卖|外卖员|骑手|自由职业|跑货拉拉|代驾|跑车的|"
@@ -191,15 +206,16 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
 # ------------------------------------------------------------------ questions and assessment
 # A run of real words (two or more Chinese characters that are not laughter, or an English word): a
 # message without one ("？？？ｓｄｆｇ哈哈哈1111") is keyboard noise.
-WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?![a-z]*(?:sdf|asd|qwe|zxc|jj|kk))(?!([a-z])\1+\b)(?=[a-z]*[aeiouy])[a-z]{3,}\b")
+WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?!(?:lol|lmao|rofl|omg|haha\w*|hehe\w*|hmm+|xd)\b)(?![a-z]*(?:sdf|asd|qwe|zxc|jj|kk))(?!([a-z])\1+\b)(?=[a-z]*[aeiouy])[a-z]{3,}\b")
 QUESTION_CUE = re.compile(r"吗|(?<![那这怎什多])么|(能|会|要|是|有|行|好|大|够|对|贵|高|多|长|快)不\1|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
                           r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|whats|what's|can|could|do|does|is|are|will|"
                           r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")
 ASSESS_REQUEST = re.compile(
     r"评估|预审|测一下|测测|审核一下|帮我(?:看看|查查|算算|查一下|看一下)?(?:能不能|能否|可不可以|够不够|能)(?:贷|批|办|过)|"
     r"看看我(?:能|可以|够)|我(?:这种|这样|这个)?(?:情况)?(?:能|可以|能不能)(?:贷|批|办)(?:下来|到)?(?:吗|多少)?|"
+    r"(?:像我这样|像我这种|我这样|我这种|这样|这种情况|这情况|这个情况)(?:的)?(?:的话)?\s?(?:还|也)?(?:能|可以|能不能)(?:贷|批|办)(?:得)?(?:下来|到|款)|"
     r"能批吗|能不能批|批得下来|批不批|额度(?:有)?多少|\bassess|pre-?assess|check (?:if|whether) i|am i eligible|"
-    r"would i qualify|do i qualify|can i (?:get|be) (?:a loan|approved|qualified)|my chances")
+    r"would i qualify|do i qualify|can i (?:get|be) (?:a loan|approved|qualified)(?!\s+(?:on|for)\s+(?:a|an|the)\s)|my chances")
 EXPLICIT_ASSESS = re.compile(r"(?<!不用)(?<!不要)(?:评估|预审)(?:一下|下|看看)?(?:吧|呗)?|\bassess (?:me|my)|pre-?assess(?:ment)?|"
                              r"check (?:if|whether) i(?:'d| would)? (?:qualify|am eligible|get approved)|"
                              r"(?:我|我这|我这种|我这样)[^，。？?]{0,6}(?:能|可以|能不能)(?:过|批)(?:吗|不|么)?|"

@@ -234,11 +234,11 @@ _PRICE_WORD = re.compile(
     r"monthly|a month|per month|/month|/mo\b|payment|pay|only|just|fee|rate|price|interest|cost|down payment|apr)",
     re.IGNORECASE,
 )
-_RATE_WORD = re.compile(r"(利率|年化|费率|利息|年息|月息|息|apr|rate|interest|irr)", re.IGNORECASE)
+_RATE_WORD = re.compile(r"(利率|年化|费率|利息|年息|月息|息费|apr|rate|interest|irr)", re.IGNORECASE)
 _PRICE = re.compile(
     r"(月供|每月(还|付|只要|仅需|需|要|才)?|每个月(还|付|只要|仅需|需|要)|月付|月还|利率|费率|利息|monthly payment|"
     r"interest rate|per month|a month)"
-    r"[^。！？\n]{0,24}?\d[\d,]*(\.\d+)?\s*(元|块|万|千|k\b|w\b|%|％|yuan|cny|rmb|(?![\d.,]*\s*(日|号|期|次|天|个|月|年|"
+    r"[^。！？\n]{0,24}?\d[\d,]*(\.\d+)?\s*(元|块|万|千|k\b|w\b|%|％|yuan|cny|rmb|(?![\d.,]*\s*(日|号|期|次|天|个|月|年|倍|"
     r"day|th|st|nd|rd|month|year|term)))",
     re.IGNORECASE,
 )
@@ -447,10 +447,36 @@ _CONSTRAINT = re.compile(r"(不超过|不高于|以内|之内|以下|控制在|�
                          r"no more than|max|cap|within|budget)", re.IGNORECASE)
 
 
+# The customer's existing repayments ("已有负债的月还款800元", "your existing debt of 3,000 a month") are
+# their own facts read back, not a price the lender quotes.
+_DEBT_BEFORE = re.compile(r"(负债|欠款|房贷|车贷|网贷|debts?|existing)[^。！？\n]{0,4}$", re.IGNORECASE)
+_DEBT_WORDS = re.compile(r"负债|欠款|房贷|车贷|网贷|debts?\b|existing|mortgage", re.IGNORECASE)
+# A share, not a price: "每月应还本金占月收入的29%", "payments are 35% of your income".
+_INCOME_WORDS = re.compile(r"收入|月薪|工资|income|salary|earn", re.IGNORECASE)
+_SHARE = re.compile(r"占[^。！？\n]{0,8}(?:收入|车价|比例)|of (?:your |the |monthly )*(?:income|price)", re.IGNORECASE)
+# A worked example of how to say a figure ("例如：首付5万"), not a quote.
+_EXAMPLE_BEFORE = re.compile(r"(例如|比如|e\.g\.|for example)[^。！？\n]{0,12}$", re.IGNORECASE)
+
+
 def _quoted_price(prepared: str) -> bool:
-    """A payment or rate stated as a price (not a cap the customer set: "月供不超过3k")."""
+    """A payment or rate stated as a price (not a cap the customer set: "月供不超过3k", nor their debts)."""
     return any(not _CONSTRAINT.search(m.group(0)) and not _CONSTRAINT.match(prepared, m.end())
+               and not _DEBT_BEFORE.search(prepared[max(0, m.start() - 10):m.start()])
+               and not _SHARE.search(m.group(0) + prepared[m.end():m.end() + 16])
+               and not _EXAMPLE_BEFORE.search(prepared[max(0, m.start() - 16):m.start()])
+               and not re.search(r"例如|比如|e\.g\.|for example", m.group(0), re.IGNORECASE)
                for m in _PRICE.finditer(prepared))
+
+
+def _own_fact(context: str) -> bool:
+    """The words before an amount name the customer's debt or income, with no selling word after them
+    ("existing debt repayments 4,500/month" yes; "with your income you'd pay only 2,100 a month" no)."""
+    last = None
+    for m in (*_DEBT_WORDS.finditer(context), *_INCOME_WORDS.finditer(context)):
+        last = m if last is None or m.end() > last.end() else last
+    if last is None:
+        return False
+    return not re.search(r"\bpay\b|only|just|would|'d|you'll|月供|只要|仅|才", context[last.end():], re.IGNORECASE)
 
 
 def _price_without_unit(prepared: str, quantities: list[Quantity]) -> bool:
@@ -459,6 +485,8 @@ def _price_without_unit(prepared: str, quantities: list[Quantity]) -> bool:
         after = prepared[q.end:q.end + 14]
         before = prepared[max(0, q.start - 12):q.start]
         if q.kind in ("money", "number") and re.match(r"\s?(a|per|each|every|/)\s?(month|mo\b)", after):
+            if _CONSTRAINT.search(before) or _own_fact(prepared[max(0, q.start - 28):q.start]):
+                continue  # the customer's own cap, debts or income read back, not a quote
             return True
         if q.kind == "percent" and _RATE_WORD.search(before + after):
             return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from assistant.agent import cues
 from assistant.agent.commands import (
     AddDebt,
     AnswerKnowledge,
@@ -36,10 +37,22 @@ from assistant.agent.prompts import PromptLibrary
 from assistant.agent.slot_schema import SLOT_SPECS, WHO_SLOTS, validate_slot
 from assistant.agent.turn import TurnDraft
 from assistant.agent.types import SessionState
+from assistant.nlu.slots import prepare
 from assistant.tools.registry import ToolContext
 
 # Facts tied to one particular car or calculation: a new recommendation goal does not inherit them.
 CAR_SPECIFIC = ("vehicle_price", "loan_amount")
+# How to state a fact that a relative edit ("首付再少一万") found missing.
+_EDIT_EXAMPLES = {
+    "budget": ("预算15万", "budget 150k"), "vehicle_price": ("车价20万", "price 200k"),
+    "down_payment": ("首付5万", "50k down"), "loan_amount": ("贷款10万", "borrow 100k"),
+    "term_months": ("分36期", "36 months"), "monthly_income": ("月收入1万", "income 10k a month"),
+    "down_payment_ratio": ("首付三成", "30% down"),
+}
+# What describes one car wanted, dropped when the customer starts looking for another (a second car, a car
+# for someone else); income, debts, the payment cap and the profile stay, they are the customer's.
+CAR_PREFERENCES = ("body_type", "energy_type", "brand", "vehicle_condition", "down_payment", "down_payment_ratio",
+                   "budget_min", "vehicle_price", "loan_amount")
 FIELD_NAMES = {
     "monthly_payment": ("月供", "monthly payment"), "down_payment": ("首付", "down payment"),
     "loan_amount": ("贷款", "loan"), "total_interest": ("总利息", "total interest"),
@@ -118,6 +131,8 @@ class DialogueManager:
             draft.fixed = chit == "injection"
             return draft
         if clarifications:
+            if target in TASK_FLOWS and state.flow is None:
+                state.flow = target  # the task asked for waits for the answer to the question
             text_parts = [c for c in clarifications if c]
             draft.reply = "\n".join(text_parts) if text_parts else run.reply("clarify", flow_hint=self._hint(state))
             draft.confidence = draft.confidence if text_parts else 0.0
@@ -217,11 +232,21 @@ class DialogueManager:
         label = SLOT_LABELS.get(cmd.slot, (SLOT_SPECS[cmd.slot].zh, SLOT_SPECS[cmd.slot].en)) \
             if cmd.slot in SLOT_SPECS else (cmd.slot, cmd.slot)
         if base is None:
+            if cmd.slot == "max_monthly_payment":
+                # "月供能不能再降个五百" before any plan: there is no payment yet to lower.
+                problems.append(
+                    "我还没有为您算过月供，所以没法在此基础上再降。告诉我预算或车价、首付和期限，我先帮您算；"
+                    "如果您有月供上限，也可以直接说（例如：月供不超过3,500元）。" if state.lang == "zh" else
+                    "I haven't worked out a payment for you yet, so there is nothing to lower. Tell me the budget "
+                    "or the car's price, the down payment and the term and I'll work it out; if you have a cap, "
+                    "say it (e.g. monthly payment no more than 3,500).")
+                return
+            example = _EDIT_EXAMPLES.get(cmd.slot, (label[0], label[1]))
             problems.append(
-                f"您还没有告诉我{label[0]}，所以没法在此基础上调整。请直接告诉我{label[0]}是多少（例如：{label[0]}5万）。"
+                f"您还没有告诉我{label[0]}，所以没法在此基础上调整。请直接告诉我{label[0]}是多少（例如：{example[0]}）。"
                 if state.lang == "zh" else
                 f"You haven't told me the {label[1]} yet, so there's nothing to adjust. Please tell me the "
-                f"{label[1]} itself.")
+                f"{label[1]} itself (e.g. {example[1]}).")
             return
         new = base + Decimal(str(cmd.delta))
         if new < 0 or (cmd.slot == "down_payment_ratio" and new > 1):
@@ -335,9 +360,13 @@ class DialogueManager:
         state = run.state
         if flow_name != "car_recommendation":
             return
-        if previous_flow in (None, "car_recommendation"):
+        another = previous_flow == "car_recommendation" and bool(cues.ANOTHER_CAR.search(prepare(run.text)))
+        if previous_flow in (None, "car_recommendation") and not another:
             return
-        dropped = [slot for slot in CAR_SPECIFIC if slot in state.slots and slot not in changed]
+        dropped = [slot for slot in (CAR_PREFERENCES if another else CAR_SPECIFIC)
+                   if slot in state.slots and slot not in changed]
+        if another:
+            state.vehicle_id = None
         if not dropped:
             return
         if "budget" not in state.slots and "vehicle_price" in dropped:
@@ -353,6 +382,10 @@ class DialogueManager:
         described_en = ", ".join(f"{SLOT_LABELS[s][1]} {slot_value_text(s, state.slots[s], 'en')}" for s in dropped)
         for slot in dropped:
             state.slots.pop(slot)
+        if another:
+            run.notes.append(run.pick(f"之前那台车的条件（{described}）不用于这次的新车",
+                                      f"the earlier car's {described_en} are not applied to this new search"))
+            return
         run.notes.append(run.pick(f"之前试算用的{described}不再作为这次推荐的条件",
                                   f"the earlier {described_en} no longer limit this search"))
 

@@ -31,7 +31,7 @@ from assistant.agent.commands import (
 from assistant.agent.flows import FLOWS, TASK_FLOWS
 from assistant.agent.flows.collateral import VEHICLE_MODEL
 from assistant.agent.guard import is_injection
-from assistant.agent.slot_schema import WHO_SLOTS
+from assistant.agent.slot_schema import MONEY_SLOTS, WHO_SLOTS
 from assistant.agent.types import SessionState
 from assistant.nlu.numbers import find_quantities, to_number
 from assistant.nlu.slots import extract_slots, prepare
@@ -133,7 +133,10 @@ class OfflineCommandGenerator:
             # Keep what is not in dispute (the price, the term); ask about the rest and act on nothing.
             question, contested = clash
             kept = [c for c in commands if isinstance(c, SetSlot) and c.slot not in contested]
-            return [*kept, question], state.flow or prediction.intent, 1.0
+            goal = state.flow or prediction.intent
+            # The goal waits for the answer: "打错了 月入是8千" then carries on with the recommendation.
+            wait = [StartFlow(flow=goal)] if goal in TASK_FLOWS and not state.flow else []
+            return [*kept, *wait, question], goal, 1.0
 
         if consent is not None:
             # "月收入一万 同意查": the consent, and the facts said with it.
@@ -158,6 +161,9 @@ class OfflineCommandGenerator:
         second = self._second_task(text, intent, commands)
         if second is not None:
             commands.append(StartFlow(flow=second))
+        elif intent == "car_recommendation" and cues.ASSESS_REQUEST.search(norm) and not state.consent:
+            # "想买台10w左右的车 这情况能贷下来不": the plans, and the offer of a pre-assessment (consent first)
+            commands.append(StartFlow(flow="eligibility_check"))
         return commands, intent, confidence
 
     # ------------------------------------------------------------------ consent
@@ -285,7 +291,8 @@ class OfflineCommandGenerator:
                 value, start, end = amount
                 if not 100 <= value <= 100_000 or re.match(r"\s?(?:左右|以内)?的", norm[end:end + 3]):
                     continue  # "20万左右的mpv" is a car, not a monthly repayment
-                label = m.group() if cues.NAMED_LOAN.fullmatch(m.group()) else None
+                named = cues.NAMED_LOAN.fullmatch(m.group()) or cues.NAMED_APP.fullmatch(m.group())
+                label = m.group() if named else None
                 commands.append(AddDebt(debt_kind=kind, monthly_payment=int(value), label=label))
                 specific = specific or kind != "other"
                 # The stretch about the debt: no other amount in it is the customer's income or a loan (in
@@ -299,7 +306,8 @@ class OfflineCommandGenerator:
                     spans.append((min(start, m.start()), max(end + (tail.end() if tail else 0), m.end())))
                 if kind == "mortgage":
                     commands.append(SetSlot(slot="home_status", value="owner"))
-                break
+                if label is None or not cues.NAMED_APP.fullmatch(label):
+                    break  # one debt of this kind; named apps ("分期乐800 美团借钱1200") may each follow
 
     def _ranges(self, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """Price ranges: 十七八万 → 170000–180000, 15到20万 → 150000–200000 (budget is the upper end)."""
@@ -438,7 +446,8 @@ class OfflineCommandGenerator:
         for m in cues.INCOME_AMOUNT.finditer(norm):
             if any(s <= m.start() < e for s, e in spans):
                 continue
-            earning_verb = (m.group("verb") or "") in ("能拿", "拿", "挣", "赚")
+            earning_verb = (m.group("verb") or "") in ("能拿", "拿", "挣", "赚", "能落个", "落个", "能落", "落", "能剩",
+                                                      "剩个", "剩", "净赚")
             seg = norm[slice(*_segment_bounds(norm, m.start(), m.end()))]
             # "一个月8000左右 跟爸妈住": with no repayment word in its clause, what a month brings in is income
             earning_verb = earning_verb or (m.group("cue") == "一个月" and len(norm.split()) >= 2
@@ -467,10 +476,12 @@ class OfflineCommandGenerator:
         value = _money_value(q) if q is not None else None
         if value is None or not 10_000 <= value <= 100_000_000:
             return
-        monthly = [c for c in commands if isinstance(c, SetSlot) and c.slot == "monthly_income"]
-        for c in monthly:
-            if Decimal(str(c.value)) == value:
-                commands.remove(c)  # the NLU read the annual figure as monthly
+        for c in [c for c in commands if isinstance(c, SetSlot | CorrectSlot)]:
+            if c.slot in MONEY_SLOTS and c.value is not None and Decimal(str(c.value)) == value:
+                commands.remove(c)  # the NLU read the annual figure as a monthly income (or a loan, a budget)
+            elif c.slot == "term_months" and c.value == 12 and "年" in m.group(0) and \
+                    not cues.ONE_YEAR_TERM.search(norm):
+                commands.remove(c)  # "一年下来能有个十二万": the year of the income, not a term
         commands.append(SetSlot(slot="annual_income", value=int(value)))
 
     @staticmethod
@@ -483,10 +494,13 @@ class OfflineCommandGenerator:
         if annual is not None:
             monthly = said.get("monthly_income")
             if monthly is not None and abs(annual / 12 - monthly) > 0.5 * monthly:
-                return Clarify(zh=f"您说月薪{monthly:,}元，又说年收入{annual:,}元（约每月{annual / 12:,.0f}元），"
-                                  "两者对不上。请问您每月的税后收入大约是多少？",
-                               en=f"You said {monthly:,} a month but {annual:,} a year (about {annual / 12:,.0f} a "
-                                  "month); which is right? What is your monthly take-home income?"), {"monthly_income"}
+                # Worded so that the customer's own income is not read as a payment quoted without its APR.
+                return Clarify(zh=f"您说月薪{monthly:,}元，又说年收入{annual:,}元"
+                                  f"（相当于每个月约{annual / 12:,.0f}元），两者对不上。"
+                                  "请问您每月的税后收入大约是多少？",
+                               en=f"You gave a monthly income of {monthly:,} but a yearly income of {annual:,} (about "
+                                  f"{annual / 12:,.0f} monthly); which is right? What is your monthly take-home "
+                                  "income?"), {"monthly_income"}
             if monthly is None:
                 commands.append(SetSlot(slot="monthly_income", value=round(annual / 12)))
         facts = {**state.slots, **said}

@@ -30,6 +30,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# Chat English writes "with" as "w" or "w/" ("the one w the lowest monthly"); left alone, "one w" reads as
+# 1万. Only a free-standing w between words is "with"; "15w" and "15 w以内" stay 万.
+_EN_WITH = re.compile(r"(?:(?<=\s)|^)w/?(?:(?=\s+[A-Za-z])|/(?=[A-Za-z]))", re.IGNORECASE)
 
 
 def normalize(text: str) -> str:
@@ -42,6 +45,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _CONTROL.sub(" ", text)
     text = _THOUSANDS.sub("", text)
+    text = _EN_WITH.sub(lambda m: "with " if m.group(0).endswith("/") else "with", text)
     return english_numbers_to_digits(text)
 
 

@@ -224,7 +224,7 @@ def test_no_credit_scoring_before_explicit_consent(chat):
     assert "同意" in asked.reply and "score_applicant" not in tool_names(asked)
     assert "score_applicant" not in tool_names(agreed)  # the loan amount is still missing: asked for it
     assert "score_applicant" in tool_names(amount)
-    assert amount.slots["loan_amount"] == 100000 and amount.slots["monthly_income"] == 8000
+    assert amount.slots["loan_amount"] == 100000 and amount.slots["monthly_income"] == 7000
     assert chat.state(amount.session_id).last_decision["decision"] in {"approve", "review", "decline"}
     # A pre-assessment, never a promise; "review" goes to a person.
     assert not [f for f in check_text(amount.reply) if f.code == "approval_promise"]
@@ -289,3 +289,52 @@ def test_a_thirty_digit_amount_is_refused_not_a_crash(chat):
     assert "系统处理出现问题" not in first.reply  # before: decimal.InvalidOperation crashed the turn
     assert "vehicle_price" not in first.slots
     assert second.quote is not None and "年化" in second.reply
+
+
+# ---------------------------------------------------------------------------------------------- round 3 fixes
+def test_a_contradiction_runs_nothing_and_the_answer_carries_the_goal_on(chat):
+    first, second = talk(chat, "工资每月2万5 一年到手也就九万 预算18w看看suv", "写错了 月薪是7千 不是2万5")
+    assert first.tool_calls == [] and ("对不上" in first.reply)
+    assert check_text(first.reply) == []  # the customer's own income is not a price without its APR
+    assert "match_offers" in tool_names(second) and second.offers
+    assert chat.state(second.session_id).slots["monthly_income"] == 7000
+
+
+def test_a_car_for_someone_else_drops_the_first_cars_preferences(chat):
+    first, second = talk(chat, "要台七座商务车 预算30w 首付10w",
+                         "再给我儿子看个纯电的 9w以内")
+    assert first.offers and all(o["vehicle"]["body_type"] == "mpv" for o in first.offers)
+    slots = chat.state(second.session_id).slots
+    assert slots["budget"] == 90000 and slots["energy_type"] == "bev"
+    assert "body_type" not in slots and "down_payment" not in slots
+    assert second.offers and all(o["vehicle"]["body_type"] != "mpv" for o in second.offers)
+    assert "不用于这次的新车" in second.reply  # the customer is told what was dropped
+
+
+def test_the_cheaper_one_and_the_lowest_monthly_pick_by_payment(chat):
+    turns = talk(chat, RECOMMEND, "那就要便宜点那台吧")
+    shown = turns[0].offers
+    cheapest = min(range(len(shown)), key=lambda i: float(shown[i]["monthly_payment"])) + 1
+    assert chat.state(turns[1].session_id).selected_offer == cheapest
+    turns = talk(chat, "budget 150k for an suv, 30% down over 3 years", "fine, give me the one w the smallest payment")
+    state = chat.state(turns[1].session_id)
+    assert state.slots["budget"] == 150000  # "one w" is "one with", never 1万
+    assert state.selected_offer is not None
+
+
+def test_two_lending_apps_are_two_debts_and_an_annual_income_is_monthly(chat):
+    turns = talk(chat, "开滴滴的 每年能赚个十八万 想买台纯电车 预算10w",
+                 "还有京东金条每月600 借呗每月900")
+    slots = chat.state(turns[1].session_id).slots
+    assert slots["monthly_income"] == 15000 and "loan_amount" not in slots and "term_months" not in slots
+    assert slots["monthly_debt_payments"] == 1500
+    assert check_text(turns[1].reply) == []
+
+
+def test_asking_whether_one_can_get_the_loan_offers_the_assessment_and_uses_the_plan_shown(chat):
+    first = chat.handle("我是做装修的 一个月挣8千 想买台12w左右的车 像我这种情况能贷下来吗")
+    assert first.offers and chat.state(first.session_id).awaiting_consent  # the plans, and consent asked
+    assert "同意" in first.reply and "score_applicant" not in tool_names(first)
+    second = chat.handle("行 帮我评一下", first.session_id)
+    assert "score_applicant" in tool_names(second)
+    assert "方案1" in second.reply  # the loan assessed is the first plan shown, and the reply says so

@@ -210,7 +210,9 @@ def test_what_about_another_amount_changes_the_fact_it_can_be():
 ])
 def test_contradictory_facts_are_asked_back(message: str):
     commands, _ = read(message)
-    assert of(commands, Clarify) and not of(commands, StartFlow)
+    assert of(commands, Clarify)
+    # The goal may be noted so that the answer carries it on, but it is the only flow named: nothing else runs.
+    assert len(of(commands, StartFlow)) <= 1
 
 
 def test_the_undisputed_facts_of_a_contradiction_are_kept():

@@ -27,6 +27,11 @@ def assess(run: FlowRun) -> None:
         principal = Decimal(str(chosen["principal"]))
         assumed.append(run.pick(f"按您选的方案{state.selected_offer}测算",
                                 f"using the plan you chose ({state.selected_offer})"))
+    elif principal is None and _top_offer(state) is not None:
+        # "想买台10w左右的车 这情况能贷下来不": plans were shown but none picked; the first stands for the loan.
+        chosen = _top_offer(state)
+        principal = Decimal(str(chosen["principal"]))
+        assumed.append(run.pick("按为您列出的方案1测算", "using plan 1 of those shown"))
     if principal is None:
         run.ask("loan_amount")
         return
@@ -72,8 +77,14 @@ def _chosen_offer(state: Any) -> dict[str, Any] | None:
     return state.application if state.selected_offer is not None and state.application else None
 
 
+def _top_offer(state: Any) -> dict[str, Any] | None:
+    """The application of the first plan shown, when plans are on the table and none was picked."""
+    return state.application if state.last_offers and state.application else None
+
+
 def _has_loan(state: Any) -> bool:
-    return bool({"loan_amount", "vehicle_price"} & set(state.slots)) or _chosen_offer(state) is not None
+    return bool({"loan_amount", "vehicle_price"} & set(state.slots)) or _chosen_offer(state) is not None or \
+        _top_offer(state) is not None
 
 
 def apply(run: FlowRun) -> None:
