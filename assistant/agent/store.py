@@ -56,7 +56,9 @@ class SessionStore:
         engine = sessions.kw.get("bind")
         self._dialect = engine.dialect.name if engine is not None else ""
         database = engine.url.database if engine is not None and self._dialect == "sqlite" else None
-        self._lock_dir = Path(f"{database}.locks") if database and database != ":memory:" else None
+        # Beside the database file, not named after it: tools that read "assistant.db*" see only SQLite's.
+        self._lock_dir = Path(database).parent / "locks" if database and database != ":memory:" else None
+        self._lock_name = Path(database).name if database else ""
 
     @staticmethod
     def new_id() -> str:
@@ -162,7 +164,8 @@ class SessionStore:
 
         self._lock_dir.mkdir(parents=True, exist_ok=True)
         # Not a singleton: a separate open file per use, so threads of one process exclude each other too.
-        return FileLock(self._lock_dir / f"{bucket:02d}.lock", thread_local=False, is_singleton=False)
+        return FileLock(self._lock_dir / f"{self._lock_name}.session-{bucket:02d}.lock", thread_local=False,
+                        is_singleton=False)
 
 
 class LockedSession:

@@ -52,9 +52,13 @@ def create_all(engine: Engine) -> None:
         return
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if database and database != ":memory:":
+        from pathlib import Path
+
         from filelock import FileLock
 
-        with FileLock(f"{database}.schema.lock"):
+        locks = Path(database).parent / "locks"  # as agent.store's session locks
+        locks.mkdir(parents=True, exist_ok=True)
+        with FileLock(locks / f"{Path(database).name}.schema.lock"):
             Base.metadata.create_all(engine)
             with engine.begin() as conn:
                 add_missing_columns(conn)
