@@ -10,9 +10,11 @@ with_train=0
 [ "${1:-}" = "--train" ] && with_train=1
 
 # System packages: a CJK font for PDFs (never tofu), pango for WeasyPrint, poppler for PDF checks,
-# Chromium for the browser test of the web chat page.
+# Chromium for the browser test of the web chat page, PostgreSQL for the tests that run the storage,
+# chat and concurrency tests on it as well as SQLite (they start their own throwaway server with
+# initdb/pg_ctl; the Debian package's own cluster is not used).
 apt_pkgs="fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils"
-[ "$with_test" = 1 ] && apt_pkgs="$apt_pkgs chromium"
+[ "$with_test" = 1 ] && apt_pkgs="$apt_pkgs chromium postgresql"
 if command -v apt-get >/dev/null 2>&1; then
   missing=""
   for pkg in $apt_pkgs; do

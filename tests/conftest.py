@@ -1,4 +1,9 @@
-"""Shared fixtures: every test gets its own DATA_DIR, settings, services and HTTP client."""
+"""Shared fixtures: every test gets its own DATA_DIR, settings, services and HTTP client.
+
+A test (or module, ``pytestmark = pytest.mark.usefixtures("backend")``) that uses the ``backend`` fixture
+runs twice: on SQLite under DATA_DIR and on a fresh database of a throwaway PostgreSQL server; the
+``settings`` fixture then points at that database.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,50 @@ from fastapi.testclient import TestClient
 from assistant.api.app import create_app
 from assistant.services import Services
 from assistant.settings import Settings
+from tests.postgres import PostgresServer
 
 TEST_API_KEY = "test-key"
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started on first use (fails if it cannot be)."""
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend this test runs on."""
+    return str(request.param)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings on a fresh, empty DATA_DIR, no LLM, one all-scopes API key."""
-    return Settings(data_dir=tmp_path / "data", api_keys=[TEST_API_KEY], _env_file=None)  # type: ignore[call-arg]
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """``None`` (SQLite under DATA_DIR, the default) or the URL of a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.database()
+    yield url
+    server.drop(url)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings on a fresh, empty DATA_DIR, no LLM, one all-scopes API key (and the ``backend``'s database
+    when the test asks for one)."""
+    url = request.getfixturevalue("database_url") if "backend" in request.fixturenames else None
+    return Settings(data_dir=tmp_path / "data", api_keys=[TEST_API_KEY], database_url=url,  # type: ignore[call-arg]
+                    _env_file=None)
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from assistant.agent.llm import LLMEngine
 from assistant.agent.model import ChatModel, LangChainChatModel
 from assistant.agent.offline import OfflineEngine, TurnDraft
 from assistant.agent.prompts import PromptLibrary
-from assistant.agent.store import SessionStore
+from assistant.agent.store import SessionStore, StaleSession
 from assistant.agent.types import ChatTurn, SessionState
-from assistant.errors import AssistantError, InvalidInput
+from assistant.errors import AssistantError, InvalidInput, UpstreamUnavailable
 from assistant.logs import get_logger
 from assistant.tools.registry import ToolContext
 
@@ -30,6 +30,10 @@ log = get_logger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# A turn that lost the race to save runs once more optimistically, then holding the session (which
+# cannot lose, but for a new session created meanwhile: hence two exclusive attempts).
+_OPTIMISTIC_ATTEMPTS = 2
+_EXCLUSIVE_ATTEMPTS = 2
 
 
 def detect_lang(text: str, previous: str = "zh") -> str:
@@ -70,13 +74,11 @@ class ChatService:
         if session_id is not None and not self.store.exists(session_id) and not create:
             self.store.load(session_id)  # raises NotFound with the bilingual message
         sid = session_id or self.store.new_id()
+        # In-process lock: this worker's turns of one session queue here instead of racing each other.
+        # Other workers (and hosts) may still run a turn of it at the same time: see _run_and_save.
         with self._lock(sid):
-            state = self._load_or_new(sid, channel)
-            state.lang = detect_lang(text, state.lang)
             started = time.perf_counter()
-            draft = self._run_engine(state, text, channel, on_delta)
-            state.turns += 1
-            self.store.save(state, [("customer", text, draft.intent), ("assistant", draft.reply, draft.intent)])
+            state, draft = self._run_and_save(sid, text, channel, on_delta)
             turn = self._to_turn(state, draft)
             self._record(state, draft, time.perf_counter() - started)
             return turn
@@ -142,10 +144,43 @@ class ChatService:
                 self._locks = {k: v for k, v in self._locks.items() if v.locked()}
             return self._locks.setdefault(session_id, threading.Lock())
 
-    def _load_or_new(self, sid: str, channel: str) -> SessionState:
-        if self.store.exists(sid):
-            return self.store.load(sid)
-        return SessionState(session_id=sid, channel=channel)
+    def _run_and_save(self, sid: str, text: str, channel: str, on_delta: Any) -> tuple[SessionState, TurnDraft]:
+        """Run the turn on the stored state and save it, so that the result equals running concurrent turns
+        one after the other. The save is a compare-and-swap on the session's version: when another worker
+        saved the session meanwhile, nothing was written and the turn runs again on the new state (a turn
+        has no side effect before its save but documents it issued; audit and metrics come after). Optimistic
+        first, because contention is rare (a double submit, a WeChat retry) and a held lock costs every turn;
+        the last attempt holds the session (store.exclusive) so a contended turn always ends."""
+        for attempt in range(1, _OPTIMISTIC_ATTEMPTS + _EXCLUSIVE_ATTEMPTS + 1):
+            if attempt <= _OPTIMISTIC_ATTEMPTS:
+                state, version = self.store.load_for_turn(sid, channel)
+                draft = self._run_turn(state, text, channel, on_delta)
+                try:
+                    self.store.save(state, self._messages(text, draft), version=version)
+                    return state, draft
+                except StaleSession:
+                    log.info("turn_conflict", attempt=attempt)
+                    continue
+            try:
+                with self.store.exclusive(sid, channel) as held:
+                    state = held.load()
+                    draft = self._run_turn(state, text, channel, on_delta)
+                    held.save(state, self._messages(text, draft))
+                    return state, draft
+            except StaleSession:  # only a brand-new session, created meanwhile: now it exists, hold it
+                log.info("turn_conflict", attempt=attempt)
+        raise UpstreamUnavailable("会话正忙，请稍后再试", "this session is busy; please try again")
+
+    def _run_turn(self, state: SessionState, text: str, channel: str, on_delta: Any) -> TurnDraft:
+        """One run of the engine on ``state`` (mutated in place)."""
+        state.lang = detect_lang(text, state.lang)
+        draft = self._run_engine(state, text, channel, on_delta)
+        state.turns += 1
+        return draft
+
+    @staticmethod
+    def _messages(text: str, draft: TurnDraft) -> list[tuple[str, str, str | None]]:
+        return [("customer", text, draft.intent), ("assistant", draft.reply, draft.intent)]
 
     def _run_engine(self, state: SessionState, text: str, channel: str, on_delta: Any) -> TurnDraft:
         ctx = ToolContext(services=self.services, session_id=state.session_id, channel=channel)

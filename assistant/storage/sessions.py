@@ -15,7 +15,11 @@ def _now() -> datetime:
 
 
 class ChatSessionRow(Base):
-    """One conversation; ``state`` is the engine's SessionState as encrypted JSON."""
+    """One conversation; ``state`` is the engine's SessionState as encrypted JSON.
+
+    ``version`` counts the saved turns' state writes: a save is a compare-and-swap on it, so two workers
+    that ran a turn on the same state cannot both write (see :class:`assistant.agent.store.SessionStore`).
+    """
 
     __tablename__ = "chat_sessions"
 
@@ -23,6 +27,8 @@ class ChatSessionRow(Base):
     channel: Mapped[str] = mapped_column(String(16), default="app")
     state: Mapped[str] = mapped_column(Text)
     handoff: Mapped[int] = mapped_column(Integer, default=0)
+    # server_default: databases created before the column existed get it with 0 (storage.db.migrate).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 

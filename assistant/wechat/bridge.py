@@ -5,7 +5,8 @@ WeChat waits 5 seconds for an answer and then re-sends the same message (up to t
 MsgId). So: the turn runs on a worker thread; if it finishes within ``wechat_reply_timeout_s`` the
 reply goes back passively (in the HTTP response), otherwise we answer ``success`` (= "no passive
 reply, don't retry") and the finished reply is sent through the customer-service API. A re-sent
-MsgId is never processed twice: it gets the same passive reply again, or ``success``.
+MsgId is never processed twice, by any worker or host (the ``wechat_seen`` table every worker shares): it
+gets the same passive reply again, or ``success``.
 
 A reply is never silently dropped: when the customer-service API fails too (or is not configured),
 the unsent text is kept (encrypted, in the database every worker shares, see ``outbox.py``) and goes
@@ -53,6 +54,8 @@ class _Entry:
     lock: threading.Lock = field(default_factory=threading.Lock)
     mode: str = "pending"  # pending | passive | async | silent
     reply_xml: str | None = None
+    # True when another worker took the message: what it answered is read from the database each time.
+    elsewhere: bool = False
 
 
 class ReplayGuard:
@@ -82,13 +85,90 @@ class ReplayGuard:
             return entry, True
 
 
+class SharedReplayGuard:
+    """The in-process :class:`ReplayGuard` in front of a table every worker shares (``wechat_seen``): a
+    MsgId is processed once across workers and hosts, and a retry that reaches another worker gets the
+    same passive reply (or ``success``)."""
+
+    def __init__(self, sessions: Any, cipher: Any, secret: bytes, ttl_s: float = 900.0) -> None:
+        self.local = ReplayGuard(ttl_s=ttl_s)
+        self.ttl_s = ttl_s
+        self._sessions = sessions
+        self._cipher = cipher
+        self._secret = secret
+        self._pruned = 0.0
+
+    def _digest(self, key: str) -> str:
+        return hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()
+
+    def claim(self, key: str) -> tuple[_Entry, bool]:
+        """The entry for ``key`` and True if no worker has seen it yet."""
+        from sqlalchemy.exc import IntegrityError
+
+        from assistant.storage.wechat_seen import WeChatSeenRow
+
+        entry, first = self.local.claim(key)
+        if not first and not entry.elsewhere:
+            return entry, False
+        digest = self._digest(key)
+        try:
+            if first:
+                self._prune()
+                try:
+                    with self._sessions.begin() as db:
+                        db.add(WeChatSeenRow(key=digest))
+                    return entry, True
+                except IntegrityError:
+                    entry.elsewhere = True
+            with self._sessions() as db:
+                row = db.get(WeChatSeenRow, digest)
+                mode, token = (row.mode, row.reply_encrypted) if row is not None else ("pending", None)
+            with entry.lock:
+                entry.mode = mode
+                entry.reply_xml = self._cipher.decrypt(token) if token else None
+            return entry, False
+        except Exception as exc:  # the database is unreachable: dedupe in this worker only, still answer
+            log.error("wechat_dedupe_unavailable", error=type(exc).__name__)
+            return entry, first
+
+    def settle(self, key: str, entry: _Entry) -> None:
+        """Record what was answered to ``key`` (for retries that reach another worker)."""
+        from sqlalchemy import update
+
+        from assistant.storage.wechat_seen import WeChatSeenRow
+
+        with entry.lock:
+            mode, reply = entry.mode, entry.reply_xml
+        try:
+            with self._sessions.begin() as db:
+                db.execute(update(WeChatSeenRow).where(WeChatSeenRow.key == self._digest(key)).values(
+                    mode=mode, reply_encrypted=self._cipher.encrypt(reply) if reply else None))
+        except Exception as exc:  # a retry elsewhere then answers ``success``: the reply still went
+            log.error("wechat_dedupe_unrecorded", error=type(exc).__name__)
+
+    def _prune(self) -> None:
+        """Delete the keys WeChat no longer retries (at most once a minute per worker)."""
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import delete
+
+        from assistant.storage.wechat_seen import WeChatSeenRow
+
+        now = time.monotonic()
+        if now - self._pruned < 60:
+            return
+        self._pruned = now
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.ttl_s)
+        with self._sessions.begin() as db:
+            db.execute(delete(WeChatSeenRow).where(WeChatSeenRow.created_at < cutoff))
+
+
 class WeChatBridge:
     """Answers WeChat messages through the chat service (one per app; thread-safe)."""
 
     def __init__(self, services: Any, client: CustomerServiceClient | None = None, workers: int = 4) -> None:
         self.services = services
         self.settings = services.settings
-        self.guard = ReplayGuard()
         self._client = client
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wechat-turn")
         # Deliveries wait on turns: a separate pool, so a waiting delivery can never starve a turn.
@@ -96,6 +176,8 @@ class WeChatBridge:
         self._deliveries: set[Future[Any]] = set()
         self._deliveries_lock = threading.Lock()
         self.outbox = UndeliveredReplies(services.sessions, _cipher(services))
+        secret = f"wechat-seen:{self.settings.wechat_token or ''}:{self.settings.wechat_app_id or ''}".encode()
+        self.guard = SharedReplayGuard(services.sessions, _cipher(services), secret)
 
     # ------------------------------------------------------------------ wiring
     @property
@@ -131,6 +213,7 @@ class WeChatBridge:
             with entry.lock:
                 entry.mode = "passive" if reply else "silent"
                 entry.reply_xml = text_reply(msg.from_user, msg.to_user, pieces[0]) if pieces else None
+            self.guard.settle(msg.dedupe_key, entry)
             metrics.WECHAT_MESSAGES.labels(msg_type=msg.msg_type, delivery="canned" if reply else "silent").inc()
             if len(pieces) > 1:
                 self._track(self._outbox.submit(self._send, msg.from_user, pieces[1:]))
@@ -142,12 +225,14 @@ class WeChatBridge:
         except TimeoutError:
             with entry.lock:
                 entry.mode = "async"
+            self.guard.settle(msg.dedupe_key, entry)
             metrics.WECHAT_MESSAGES.labels(msg_type=msg.msg_type, delivery="async").inc()
             self._track(self._outbox.submit(self._deliver_later, msg.from_user, future))
             return None
         with entry.lock:
             entry.mode = "passive"
             entry.reply_xml = text_reply(msg.from_user, msg.to_user, pieces[0] if pieces else BUSY)
+        self.guard.settle(msg.dedupe_key, entry)
         metrics.WECHAT_MESSAGES.labels(msg_type=msg.msg_type, delivery="passive").inc()
         if len(pieces) > 1:
             self._track(self._outbox.submit(self._send, msg.from_user, pieces[1:]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from assistant.lifecycle.book import LoanBook
@@ -55,6 +56,7 @@ def test_html_dashboard(sim_client: TestClient) -> None:
     sim_client.cookies.clear()
 
 
+@pytest.mark.usefixtures("backend")  # on SQLite and PostgreSQL
 def test_book_a_loan_and_reconcile_repayments(api: TestClient) -> None:
     body = {"customer_id": "C7", "product_id": "bank_auto_loan", "principal": 60000, "annual_rate": 0.05,
             "term_months": 12, "disbursed_on": "2026-06-10", "vehicle": {"vehicle_price": 90000}}
@@ -74,6 +76,7 @@ def test_book_a_loan_and_reconcile_repayments(api: TestClient) -> None:
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_input"
 
 
+@pytest.mark.usefixtures("backend")  # on SQLite and PostgreSQL
 def test_conduct_violation_is_a_clear_4xx(api: TestClient, book: LoanBook) -> None:
     issue(book)
     night = {"loan_id": "L1", "channel": "call", "template": "call_opening", "at": "2026-11-20T22:30:00+08:00"}
@@ -84,6 +87,7 @@ def test_conduct_violation_is_a_clear_4xx(api: TestClient, book: LoanBook) -> No
     assert ok.status_code == 201 and ok.json()["contact_id"]
 
 
+@pytest.mark.usefixtures("backend")  # on SQLite and PostgreSQL
 def test_monitor_endpoint(api: TestClient, book: LoanBook) -> None:
     issue(book)
     report = api.post("/v1/lifecycle/monitor", json={"as_of": "2026-11-20"}, headers=H).json()

@@ -16,6 +16,9 @@ from assistant.lifecycle.book import IssueLoan, LoanBook, VehicleInfo
 from assistant.storage.loans import LoanStateRow, RepaymentEventRow, RepaymentExceptionRow, ScheduleRowDB
 from tests.lifecycle.conftest import AS_OF, issue, pay_schedule
 
+# The book's idempotency and aggregates are the database's work: on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def _paid_total(book: LoanBook, loan_id: str) -> Decimal:
     return book.status(loan_id).paid_total
