@@ -138,6 +138,13 @@ INCOME_AMOUNT = re.compile(
     r"(?P<verb>大概|差不多|有|能有|能拿|拿|挣|赚|才|就|是|都|也就|能落个|落个|能落|落|能剩|剩个|剩|净赚|\s?about|\s?around)?\s?"
     r"(?P<amount>(?>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|[一二两三四五六七八九十]+(?:万|千)[一二三四五六七八九]?))"
     r"(?!(?:块钱?)?的?(?:车|月供|房贷|车贷))")
+# "95年的 在重庆开奶茶店", "我88年生的", "90后": a birth year (a person), not a car's age
+BIRTH_YEAR = re.compile(r"(?:^|[\s，,。我])(?P<y>(?:19)?[5-9]\d)\s?(?:年(?:的|生|出生)(?!\s?(?:车|款|的车))|后(?=[\s，,。]|$))")
+# "一个月大概8 9千", "月入八九千", "工资6到7千": an income said as a range (the lower end is the one relied on)
+INCOME_RANGE = re.compile(
+    r"(?P<cue>月入|月薪|到手|税后|收入|工资|一个月|每月|每个月)(?:一个月|每个月|每月)?"
+    r"(?:大概|差不多|有|能有|能拿|拿|挣|赚|也就|就|在)?\s?(?P<a>\d|[一二两三四五六七八九])\s?(?P<sep>、|到|至|-|~|～)?\s?"
+    r"(?P<b>\d|[一二三四五六七八九])\s?(?P<unit>千|万|k|w)")
 EN_PRINCIPAL = re.compile(r"(?:payments?|monthly|installments?)\s+(?:on|for)\s+(?:a\s+|an\s+)?(?P<amount>(?>\d+(?:\.\d+)?\s?(?:k|w|万|yuan|rmb)?))"
                           r"(?!\s*(?:car|vehicle|suv|sedan))")
 # "那一千五呢", "要是5万的话呢", "what about 2500?": the same question with another amount.
@@ -148,7 +155,7 @@ TOPIC_RESET = re.compile(r"算了|不算了|先不(?:买|算|看)了|换个话�
                          r"let'?s (?:look at|talk about) something else")
 # A search for a second car or for someone else ("先给她看个小电车", "also something for my daughter"):
 # the earlier car's own preferences (an MPV, a down payment) do not carry over.
-ANOTHER_CAR = re.compile(r"(?:先|再|也)?给(?:她|他|我?(?:老婆|媳妇|老公|孩子|闺女|女儿|儿子|爸|妈|父母|家里|老人))(?:也)?(?:看|挑|选|买|整|弄)|"
+ANOTHER_CAR = re.compile(r"(?:先|再|也)?(?:给|帮|替)(?:她|他|我?(?:老婆|媳妇|老公|孩子|闺女|女儿|儿子|爸|妈|父母|家里|老人))(?:也)?(?:再)?(?:看|挑|选|买|整|弄)|"
                          r"另外(?:再)?(?:看|买)?(?:一|个)?(?:台|辆)|再(?:看|买)(?:一|个)(?:台|辆)|第二台|"
                          r"\b(?:for|to) my (?:wife|husband|daughter|son|kid|mom|mum|dad|parents)\b|\b(?:another|second) car\b")
 POLICY_TOPIC = re.compile(r"担保人|担保|保证人|共同借款人|扣款|还款日|扣款日|换卡|还款账户|车龄|年限|里程(?:数)?(?:有)?(?:要求|限制)|最长(?:能)?(?:分|贷)|最低首付|首付最低|有(?:什么|啥)?要求|违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"

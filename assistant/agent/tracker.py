@@ -10,6 +10,7 @@ ruled out, several questions in one message, and natural consent. Its output is 
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -82,7 +83,8 @@ class OfflineCommandGenerator:
         self._income(state, norm, commands, spans)
         reference = self._reference(state, norm, commands, spans)
         vague = cues.VAGUE_EDIT.search(norm)
-        if vague and not any(isinstance(c, CorrectSlot | SetSlot) for c in commands) and not _states_amount(norm):
+        if vague and reference is None and not any(isinstance(c, CorrectSlot | SetSlot) for c in commands) and \
+                not _states_amount(norm):
             # "首付再少点 期数拉长点": the direction but not the figure — ask for the figure
             return [Clarify(zh=f"好的，您希望{vague.group('slot')}调整到多少？告诉我具体数字（例如：首付5万、分48期），"
                                "我马上重新测算。",
@@ -100,6 +102,11 @@ class OfflineCommandGenerator:
         if state.pending_slot == VEHICLE_MODEL and "vehicle_price" not in slots and "budget" in slots:
             slots["vehicle_price"] = slots.pop("budget")  # "当时15万买的" answers the price question
         self._money_fallbacks(masked, slots)
+        born = cues.BIRTH_YEAR.search(norm)
+        if born is not None and "age" not in slots:
+            year = int(born.group("y")) % 100 + 1900
+            slots.pop("vehicle_age_years", None)  # "95年的" is the customer's birth year, not a car 95 years old
+            slots["age"] = date.today().year - year
         for cmd in commands:
             if isinstance(cmd, SetSlot | CorrectSlot):
                 slots.pop(cmd.slot, None)
@@ -148,6 +155,14 @@ class OfflineCommandGenerator:
             intent = "policy_question"  # "你们贷款要不要找担保人": unsure words, but a rule the documents state
         if intent != prediction.intent:
             confidence = 1.0
+        if intent == "collateral_loan" and named_car is None and not state.vehicle_id:
+            found: dict[str, Any] = {}
+            named_car = self._named_vehicle(state, intent, text, found)  # "二手凯美瑞…值多少钱": the car named
+            if named_car is not None:
+                commands.append(SetSlot(slot="vehicle_id", value=named_car))
+                if "brand" not in state.slots and not any(isinstance(c, SetSlot) and c.slot == "brand"
+                                                          for c in commands):
+                    commands.append(SetSlot(slot="brand", value=found["brand"]))
         self._intent_commands(state, intent, norm, text, commands, reference)
         car_facts = any(isinstance(c, SetSlot) and c.slot in ("vehicle_age_years", "mileage_km") for c in commands)
         if cues.VALUE_QUESTION.search(norm) and car_facts and intent != "collateral_loan":
@@ -156,6 +171,9 @@ class OfflineCommandGenerator:
             vehicle = self.catalogue.vehicle_in_text(text)
             if vehicle is not None:
                 commands.append(SetSlot(slot="vehicle_id", value=str(vehicle.id)))
+                if "brand" not in state.slots:  # the model names its brand: no need to ask for it
+                    commands.append(SetSlot(slot="brand", value=vehicle.brand if state.lang == "zh"
+                                            else vehicle.brand_en))
             commands.append(StartFlow(flow="collateral_loan"))
             intent = "collateral_loan"
         second = self._second_task(text, intent, commands)
@@ -443,6 +461,15 @@ class OfflineCommandGenerator:
 
     def _income(self, state: SessionState, norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """'一个月到手八千', '月入1万': monthly income the NLU may read as something else."""
+        r = cues.INCOME_RANGE.search(norm)
+        if r is not None and not any(s <= r.start() < e for s, e in spans):
+            a, b = _small_int(r.group("a")), _small_int(r.group("b"))
+            if a is not None and b is not None and (b == a + 1 or (r.group("sep") and a < b)):
+                unit = 10_000 if r.group("unit") in ("万", "w") else 1_000
+                # The lower end: affordability must hold on what the customer surely earns.
+                commands.append(SetSlot(slot="monthly_income", value=a * unit))
+                spans.append((r.start(), r.end()))
+                return
         for m in cues.INCOME_AMOUNT.finditer(norm):
             if any(s <= m.start() < e for s, e in spans):
                 continue
@@ -743,7 +770,7 @@ class OfflineCommandGenerator:
         if shopping and intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and "budget" in new_facts:
             return "car_recommendation"  # "想看看20w的车": unsure words, but a budget for a car
         if shopping and (intent == "payment_calculation" or (
-                intent in ("eligibility_check", "apply", "policy_question", "product_inquiry")
+                intent in ("eligibility_check", "apply", "policy_question", "product_inquiry", "car_recommendation")
                 and cues.BUY_CUE.search(norm) and "budget" in new_facts)):
             return "car_recommendation"  # a budget and no car yet: the customer is shopping
         if reset and intent in FLOWS and intent != active and not any(isinstance(c, SelectOffer) for c in commands):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from assistant.agent.flows.base import Flow, FlowRun
 from assistant.agent.types import DocumentRef
+from assistant.documents.kinds import LANGUAGES, DocumentKind
 from assistant.domain.money import percent_str, yuan_str
 
 DOC_KIND_WORDS = (
@@ -50,20 +52,34 @@ def issue_documents(run: FlowRun) -> None:
                              "rate_type": run.slots.get("rate_type", "nominal"), "upfront_fees": "0"}
     state.pending_slot = None
     fmt = "pdf" if PDF_WANTED.search(text) else "html"
-    result = run.call("generate_documents",
-                      {"kinds": kinds, "application": state.application, "format": fmt, "lang": run.lang})
-    if result is None:
-        run.draft.reply = run.last_error()
-        return
-    data = result.model_dump(mode="json")
+    # A kind with no version in the customer's language (the loan contract, the schedule in English) is
+    # issued in Chinese, the binding text, and the customer is told so; never refused.
+    by_lang: dict[str, list[str]] = {}
+    for kind in kinds:
+        lang = run.lang if run.lang in LANGUAGES.get(DocumentKind(kind), ("zh",)) else "zh"
+        by_lang.setdefault(lang, []).append(kind)
+    data: dict[str, Any] = {}
+    for lang, group in by_lang.items():
+        result = run.call("generate_documents",
+                          {"kinds": group, "application": state.application, "format": fmt, "lang": lang})
+        if result is None:
+            run.draft.reply = run.last_error()
+            return
+        data = result.model_dump(mode="json")
+        for doc in data.get("documents", []):
+            run.draft.documents.append(DocumentRef(document_id=doc["document_id"], kind=doc["kind"],
+                                                   url=doc["url"]))
     state.last_document_kinds = kinds
-    for doc in data.get("documents", []):
-        run.draft.documents.append(DocumentRef(document_id=doc["document_id"], kind=doc["kind"], url=doc["url"]))
     names = [{"name": DOC_NAMES.get(d.kind, (d.kind, d.kind))[0 if run.lang == "zh" else 1], "url": d.url}
              for d in run.draft.documents]
     run.draft.reply = run.reply("documents", documents=names, pdf=fmt == "pdf",
                                 monthly_payment=yuan_str(Decimal(str(data.get("monthly_payment", 0)))),
                                 apr=percent_str(Decimal(str(data.get("apr", 0)))))
+    in_chinese = [k for k in by_lang.get("zh", []) if run.lang != "zh"]
+    if in_chinese:
+        titles = ", ".join(DOC_NAMES.get(k, (k, k))[1] for k in in_chinese)
+        verb = "is" if len(in_chinese) == 1 else "are"
+        run.draft.reply += f"\n(The {titles} {verb} issued in Chinese, the binding version; ask me about any line.)"
     vehicle = (state.application or {}).get("vehicle") or {}
     if vehicle.get("series"):
         # Say which plan the papers are for, so a customer who meant another one can say so.
