@@ -24,7 +24,9 @@ def test_records_files_and_hashes(documents: DocumentService) -> None:
     assert len({r.contract_number for r in issued.documents}) == 1
     for record in issued.documents:
         path = documents.store.root / record.filename
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == record.sha256 == documents.store.get(record.id).sha256
+        content = documents.store.read(record)
+        assert hashlib.sha256(content).hexdigest() == record.sha256 == documents.store.get(record.id).sha256
+        assert record.size_bytes == len(content) and path.read_bytes() != content  # encrypted at rest
         assert record.template_version.startswith("1.0.0+") and record.session_id == "s" * 32
         assert record.url == f"/v1/documents/{record.id}" and not record.preview
         assert oct(path.stat().st_mode & 0o777) == "0o600"
@@ -35,7 +37,7 @@ def test_id_number_never_in_clear_in_table_index_or_logs(documents: DocumentServ
     with capture_logs() as logs:
         issued = documents.generate(["loan_contract", "privacy_consent"], application(), fmt="md")
     record = issued.documents[0]
-    assert BORROWER_ID in (documents.store.root / record.filename).read_text()  # their own contract: yes
+    assert BORROWER_ID in documents.store.read(record).decode("utf-8")  # their own contract: yes
     assert record.borrower_id_masked == "110***********002X"
     with services.sessions() as db:
         rows = db.scalars(select(DocumentRow)).all()
@@ -83,7 +85,13 @@ def test_failure_between_files_removes_the_first(documents: DocumentService, mon
 def test_tampered_file_is_refused(documents: DocumentService) -> None:
     record = documents.generate(["repayment_schedule"], application(), fmt="md").documents[0]
     path = documents.store.root / record.filename
-    path.write_text(path.read_text().replace("150,000.00", "105,000.00"))
+    token = bytearray(path.read_bytes())
+    token[60] ^= 0x01  # one flipped bit in the ciphertext: the token's own HMAC refuses it
+    path.write_bytes(bytes(token))
+    with pytest.raises(ConsistencyError):
+        documents.open(record.id)
+    # A file swapped for plain text (as if written before encryption) must still match its record.
+    path.write_text("# 还款计划表\n贷款本金 105,000.00 元")
     with pytest.raises(ConsistencyError):
         documents.open(record.id)
     with pytest.raises(NotFound):
