@@ -333,7 +333,8 @@ class AuditLog:
             if last_seq == 0:
                 return []
             return [AuditProblem(last_seq, "unanchored",
-                                 "没有签名的链头：末尾的条目可能被截掉，或审计链写于配置审计密钥之前（下一条记录会补上签名） / "
+                                 "没有签名的链头：末尾的条目可能被截掉，或审计链写于配置审计密钥之前"
+                                 "（下一条记录会补上签名） / "
                                  "no signed head: entries may have been cut off the end, or the trail predates the "
                                  "audit key (the next entry signs it)")]
         if not anchor_ok:

@@ -15,6 +15,8 @@ refuses to start otherwise. In ``development`` a missing key is generated once i
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,8 +31,9 @@ log = get_logger(__name__)
 
 PII_KEY_FILENAME = "pii.key"
 AUDIT_KEY_FILENAME = "audit.key"
-# Every Fernet token starts with version byte 0x80, which is "gA" in URL-safe base64.
-_TOKEN_PREFIX = b"gAAAAA"
+# Every Fernet token starts with version byte 0x80 (documents are stored as the raw, binary token). No
+# document written before encryption starts so: PDF, HTML and Markdown are text, and 0x80 never opens UTF-8.
+_TOKEN_VERSION = 0x80
 _MIN_AUDIT_KEY_BYTES = 16
 
 
@@ -97,7 +100,8 @@ def load_pii_keys(settings: Settings) -> list[bytes]:
     if current is None:
         if settings.environment == "production":
             raise ConfigurationError(
-                "生产环境必须配置个人信息加密密钥 LOAN_ASSISTANT_PII_KEY 或 LOAN_ASSISTANT_PII_KEY_FILE（位于数据目录之外）",
+                "生产环境必须配置个人信息加密密钥 LOAN_ASSISTANT_PII_KEY 或 LOAN_ASSISTANT_PII_KEY_FILE"
+                "（位于数据目录之外）",
                 "production needs LOAN_ASSISTANT_PII_KEY or LOAN_ASSISTANT_PII_KEY_FILE (outside DATA_DIR)")
         current = _generated(settings, PII_KEY_FILENAME, Fernet.generate_key())
     keys = [_check_fernet(current, "PII_KEY")]
@@ -119,7 +123,8 @@ def load_audit_key(settings: Settings) -> bytes:
     if key is None:
         if settings.environment == "production":
             raise ConfigurationError(
-                "生产环境必须配置审计密钥 LOAN_ASSISTANT_AUDIT_KEY 或 LOAN_ASSISTANT_AUDIT_KEY_FILE（位于数据目录之外）",
+                "生产环境必须配置审计密钥 LOAN_ASSISTANT_AUDIT_KEY 或 LOAN_ASSISTANT_AUDIT_KEY_FILE"
+                "（位于数据目录之外）",
                 "production needs LOAN_ASSISTANT_AUDIT_KEY or LOAN_ASSISTANT_AUDIT_KEY_FILE (outside DATA_DIR)")
         key = _generated(settings, AUDIT_KEY_FILENAME, os.urandom(32).hex().encode())
     if len(key) < _MIN_AUDIT_KEY_BYTES:
@@ -175,19 +180,20 @@ class Cipher:
             return None
 
     def encrypt_bytes(self, data: bytes) -> bytes:
-        """Ciphertext of a binary blob (a document)."""
-        return self._fernet.encrypt(data)
+        """Ciphertext of a document: the Fernet token as raw bytes (a quarter smaller than base64, and
+        no run of letters in it can look like markup)."""
+        return base64.urlsafe_b64decode(self._fernet.encrypt(data))
 
     def decrypt_bytes(self, token: bytes) -> bytes:
         """Plaintext of :meth:`encrypt_bytes` output; raises :class:`cryptography.fernet.InvalidToken`."""
-        return self._fernet.decrypt(token)
+        return self._fernet.decrypt(base64.urlsafe_b64encode(token))
 
     def is_current(self, token: str | bytes) -> bool:
-        """True when ``token`` is already encrypted under the current key (nothing to rotate)."""
-        raw = token.encode("ascii") if isinstance(token, str) else token
+        """True when ``token`` (a text token, or a document's raw one) is under the current key already."""
+        raw = token.encode("ascii") if isinstance(token, str) else base64.urlsafe_b64encode(token)
         try:
             self._current.decrypt(raw)
-        except (InvalidToken, ValueError):
+        except (InvalidToken, ValueError, binascii.Error):
             return False
         return True
 
@@ -200,5 +206,5 @@ class Cipher:
 
 
 def looks_encrypted(data: bytes) -> bool:
-    """True when ``data`` has the shape of a Fernet token (a document written before encryption has not)."""
-    return data.startswith(_TOKEN_PREFIX)
+    """True when ``data`` has the shape of a raw Fernet token (a document written before encryption has not)."""
+    return bool(data) and data[0] == _TOKEN_VERSION
