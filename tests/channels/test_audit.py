@@ -247,3 +247,94 @@ def test_cli_verify_with_expected_head(services: Services, monkeypatch: pytest.M
         assert "head_mismatch" in capsys.readouterr().out
     finally:
         get_settings.cache_clear()
+
+
+# ------------------------------------------------------------------ every channel records decisions and documents
+SCORE = {"monthly_income": 15000, "loan_amount": 100000, "vehicle_price": 160000, "term_months": 36}
+ID_NUMBER = "11010519491231002X"
+BORROWER = {"name": "张三", "id_number": ID_NUMBER, "phone": "13800138000", "address": "北京市朝阳区建国路88号"}
+
+
+def raw_trail(services: Services) -> str:
+    with services.engine.connect() as conn:
+        return " ".join(str(v) for row in conn.execute(text("SELECT * FROM audit_log")) for v in row)
+
+
+def events(services: Services, event: str) -> list[dict]:
+    return [e for e in services.audit.entries(limit=1000) if e["event"] == event]
+
+
+def test_partner_api_score_decisions_are_recorded(client, services: Services) -> None:
+    from assistant.documents.store import api_key_id
+    from tests.conftest import TEST_API_KEY
+
+    res = client.post("/v1/score", json={**SCORE, "applicant_id": ID_NUMBER}, headers={"X-API-Key": TEST_API_KEY})
+    assert res.status_code == 200
+    [entry] = events(services, "decision")
+    assert entry["data"]["decision"] == res.json()["decision"] and entry["data"]["grade"] == res.json()["grade"]
+    assert entry["data"]["channel"] == "api" and entry["data"]["api_key_id"] == api_key_id(TEST_API_KEY)
+    assert entry["data"]["model_version"] == res.json()["model_version"] and entry["session"] is None
+    assert ID_NUMBER not in raw_trail(services) and TEST_API_KEY not in raw_trail(services)
+    assert services.audit.verify().ok
+
+
+def test_partner_api_documents_are_recorded(client, services: Services) -> None:
+    from tests.conftest import TEST_API_KEY
+
+    application = {"principal": 150000, "annual_rate": 0.045, "term_months": 60, "borrower": BORROWER}
+    res = client.post("/v1/documents", json={"kind": "repayment_schedule", "format": "md",
+                                             "application": application}, headers={"X-API-Key": TEST_API_KEY})
+    assert res.status_code == 201, res.text
+    [entry] = events(services, "document_issued")
+    body = res.json()
+    assert entry["data"]["document_id"] == body["document_id"] and entry["data"]["sha256"] == body["sha256"]
+    assert entry["data"]["contract_number"] == body["contract_number"] and entry["data"]["channel"] == "api"
+    raw = raw_trail(services)
+    assert ID_NUMBER not in raw and "13800138000" not in raw and "张三" not in raw
+
+
+def test_rasa_actions_record_decisions(services: Services) -> None:
+    import asyncio
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from assistant.rasa_actions.actions import ToolAction
+    from assistant.tools.registry import load_all_tools
+
+    action = ToolAction(load_all_tools().get("score_applicant"), services)
+    tracker = Tracker("rasa-user-7", dict(SCORE), {"text": "能贷吗"}, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker, {"slots": {}}))
+    assert "预审结果" in dispatcher.messages[0]["text"]
+    [entry] = events(services, "decision")
+    assert entry["data"]["channel"] == "rasa" and entry["session"] == hash_session_id("rasa-user-7")
+    assert entry["data"]["decision"] == dispatcher.messages[0]["custom"]["result"]["decision"]
+
+
+def test_chat_decisions_go_through_the_same_recorder(services: Services) -> None:
+    chat = services.chat
+    turn = None
+    for text_ in ("我月薪8000能贷吗", "同意", "想贷10万"):
+        turn = chat.handle(text_, session_id=turn.session_id if turn else None, channel="web")
+    [entry] = events(services, "decision")
+    assert entry["session"] == hash_session_id(turn.session_id) and entry["data"]["channel"] == "web"
+    assert entry["data"]["decision"] == chat.state(turn.session_id).last_decision["decision"]
+    assert {e["data"]["tool"] for e in events(services, "tool_call")} >= {"score_applicant"}
+
+
+def test_copilot_replays_are_staff_entries_not_customer_sessions(services: Services) -> None:
+    """The copilot answers a pasted transcript by replaying it through the chat in a scratch session:
+    the trail gets one ``copilot_replay`` entry per replayed turn, attached to no session, and none of
+    the customer-session entries (tool calls, decisions, documents)."""
+    from assistant.copilot import CopilotRequest, assist
+
+    out = assist(services, CopilotRequest(transcript=[
+        {"role": "customer", "text": "我月薪8000能贷吗"}, {"role": "customer", "text": "同意"},
+        {"role": "customer", "text": "想贷10万"}]))
+    assert out.suggested_reply
+    entries = services.audit.entries(limit=1000)
+    assert entries and {e["event"] for e in entries} == {"copilot_replay"}
+    assert all(e["session"] is None and e["data"]["actor"] == "staff" for e in entries)
+    assert any("score_applicant" in e["data"]["tools"] for e in entries)
+    assert services.audit.verify().ok
