@@ -255,6 +255,18 @@ ID_NUMBER = "11010519491231002X"
 BORROWER = {"name": "张三", "id_number": ID_NUMBER, "phone": "13800138000", "address": "北京市朝阳区建国路88号"}
 
 
+@pytest.fixture
+def api(services: Services):
+    """The HTTP app without its warm-up (no knowledge index to build: these routes need none)."""
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+
+    client = TestClient(create_app(services.settings, services))
+    yield client
+    client.close()
+
+
 def raw_trail(services: Services) -> str:
     with services.engine.connect() as conn:
         return " ".join(str(v) for row in conn.execute(text("SELECT * FROM audit_log")) for v in row)
@@ -264,11 +276,11 @@ def events(services: Services, event: str) -> list[dict]:
     return [e for e in services.audit.entries(limit=1000) if e["event"] == event]
 
 
-def test_partner_api_score_decisions_are_recorded(client, services: Services) -> None:
+def test_partner_api_score_decisions_are_recorded(api, services: Services) -> None:
     from assistant.documents.store import api_key_id
     from tests.conftest import TEST_API_KEY
 
-    res = client.post("/v1/score", json={**SCORE, "applicant_id": ID_NUMBER}, headers={"X-API-Key": TEST_API_KEY})
+    res = api.post("/v1/score", json={**SCORE, "applicant_id": ID_NUMBER}, headers={"X-API-Key": TEST_API_KEY})
     assert res.status_code == 200
     [entry] = events(services, "decision")
     assert entry["data"]["decision"] == res.json()["decision"] and entry["data"]["grade"] == res.json()["grade"]
@@ -278,11 +290,11 @@ def test_partner_api_score_decisions_are_recorded(client, services: Services) ->
     assert services.audit.verify().ok
 
 
-def test_partner_api_documents_are_recorded(client, services: Services) -> None:
+def test_partner_api_documents_are_recorded(api, services: Services) -> None:
     from tests.conftest import TEST_API_KEY
 
     application = {"principal": 150000, "annual_rate": 0.045, "term_months": 60, "borrower": BORROWER}
-    res = client.post("/v1/documents", json={"kind": "repayment_schedule", "format": "md",
+    res = api.post("/v1/documents", json={"kind": "repayment_schedule", "format": "md",
                                              "application": application}, headers={"X-API-Key": TEST_API_KEY})
     assert res.status_code == 201, res.text
     [entry] = events(services, "document_issued")
@@ -323,11 +335,17 @@ def test_chat_decisions_go_through_the_same_recorder(services: Services) -> None
     assert {e["data"]["tool"] for e in events(services, "tool_call")} >= {"score_applicant"}
 
 
-def test_copilot_replays_are_staff_entries_not_customer_sessions(services: Services) -> None:
+def test_copilot_replays_are_staff_entries_not_customer_sessions(services: Services,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """The copilot answers a pasted transcript by replaying it through the chat in a scratch session:
     the trail gets one ``copilot_replay`` entry per replayed turn, attached to no session, and none of
     the customer-session entries (tool calls, decisions, documents)."""
+    import importlib
+
     from assistant.copilot import CopilotRequest, assist
+
+    # Knowledge-base citations are beside the point here (and would build the whole index).
+    monkeypatch.setattr(importlib.import_module("assistant.copilot.assist"), "_citations", lambda s, q: [])
 
     out = assist(services, CopilotRequest(transcript=[
         {"role": "customer", "text": "我月薪8000能贷吗"}, {"role": "customer", "text": "同意"},
