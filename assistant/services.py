@@ -141,6 +141,9 @@ class Services:
 
     def warm_up(self) -> dict[str, Any]:
         """Build what the service needs before taking traffic; returns what was prepared."""
+        from assistant.storage.crypto import warn_development_keys
+
+        warn_development_keys(self.settings)
         _ = self.engine
         # Load every model once, before the first customer waits for it; a missing CJK font or model
         # file fails here, at startup, with a clear ConfigurationError.

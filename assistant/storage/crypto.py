@@ -56,8 +56,6 @@ def _read_key_file(path: Path, setting: str) -> bytes:
 def _generated(settings: Settings, filename: str, make: bytes) -> bytes:
     """Development only: the key in ``DATA_DIR/filename``, created (0600) on first use."""
     path = Path(settings.ensure_data_dir()) / filename
-    log.warning("key_in_data_dir", file=filename, environment=settings.environment,
-                hint="development only: set the key (or its file outside DATA_DIR) for production")
     if path.exists():
         return path.read_bytes().strip()
     try:
@@ -66,7 +64,31 @@ def _generated(settings: Settings, filename: str, make: bytes) -> bytes:
         return path.read_bytes().strip()
     with os.fdopen(fd, "wb") as handle:
         handle.write(make)
+    # Once, when the file is made (each service start warns again: see warn_development_keys).
+    log.warning("key_generated_in_data_dir", file=filename, hint=_DEV_HINT)
     return make
+
+
+_DEV_HINT = "development only: for production set the key, or its file outside DATA_DIR"
+
+
+def development_keys(settings: Settings) -> list[str]:
+    """The keys this installation keeps in DATA_DIR (development's generated defaults)."""
+    found = []
+    if settings.pii_key is None and (settings.pii_key_file is None or _inside(settings.pii_key_file,
+                                                                              settings.data_dir)):
+        found.append("PII_KEY")
+    if settings.audit_key is None and (settings.audit_key_file is None or _inside(settings.audit_key_file,
+                                                                                  settings.data_dir)):
+        found.append("AUDIT_KEY")
+    return found
+
+
+def warn_development_keys(settings: Settings) -> None:
+    """At service startup: a warning when keys sit in DATA_DIR (whoever copies it can read everything)."""
+    found = development_keys(settings)
+    if found:
+        log.warning("key_in_data_dir", keys=",".join(found), environment=settings.environment, hint=_DEV_HINT)
 
 
 def _check_fernet(key: bytes, setting: str) -> bytes:

@@ -13,7 +13,7 @@ from assistant.api.app import create_app
 from assistant.errors import ConfigurationError
 from assistant.services import Services
 from assistant.settings import Settings
-from assistant.storage.crypto import Cipher, check_keys, load_audit_key, load_pii_keys
+from assistant.storage.crypto import Cipher, check_keys, load_audit_key, load_pii_keys, warn_development_keys
 
 AUDIT = "a" * 40
 
@@ -79,7 +79,22 @@ def test_development_generates_keys_in_data_dir_with_a_warning(settings: Setting
     assert path.read_bytes().strip() == first[0] and oct(path.stat().st_mode & 0o777) == "0o600"
     assert (settings.data_dir / "audit.key").read_bytes().strip() == audit and len(audit) >= 32
     assert load_pii_keys(settings) == first  # the same key on the next start
-    assert any(e["event"] == "key_in_data_dir" and e["log_level"] == "warning" for e in logs)
+    assert [e["file"] for e in logs if e["event"] == "key_generated_in_data_dir"] == ["pii.key", "audit.key"]
+    with capture_logs() as logs:
+        warn_development_keys(settings)  # what every service start says
+    assert [(e["log_level"], e["keys"]) for e in logs if e["event"] == "key_in_data_dir"] == [
+        ("warning", "PII_KEY,AUDIT_KEY")]
+
+
+def test_keys_from_settings_raise_no_warning(settings: Settings, tmp_path: Path) -> None:
+    configured = settings.model_copy(update={
+        "pii_key": SecretStr(Fernet.generate_key().decode()),
+        "audit_key_file": key_file(tmp_path / "etc", AUDIT)})
+    with capture_logs() as logs:
+        warn_development_keys(configured)
+        load_pii_keys(configured)
+        load_audit_key(configured)
+    assert logs == []
 
 
 def test_a_malformed_key_is_a_clear_startup_error(settings: Settings) -> None:
