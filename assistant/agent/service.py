@@ -192,9 +192,10 @@ class ChatService:
         if audit is not None and recorder is not None:
             scored = state.last_decision if any(c.name == "score_applicant" for c in draft.tool_calls) else None
             if channel == recorder.COPILOT_CHANNEL:
-                recorder.record_copilot_replay(self.services, tools=[c.name for c in draft.tool_calls],
-                                               decision=scored, documents=draft.documents,
-                                               handoff=bool(draft.handoff))
+                if draft.tool_calls or draft.documents or draft.handoff:
+                    recorder.record_copilot_replay(self.services, tools=[c.name for c in draft.tool_calls],
+                                                   decision=scored, documents=draft.documents,
+                                                   handoff=bool(draft.handoff))
             else:
                 for call in draft.tool_calls:
                     audit.record("tool_call", state.session_id, {"tool": call.name, "arguments": call.arguments,

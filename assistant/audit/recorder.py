@@ -7,8 +7,9 @@ shape whichever way the decision or the document came: ``decision`` with the ser
 key) which partner asked. The audit log masks personal data and hashes session ids before storing.
 
 Copilot replays (the agent desk's assistant answering a customer's turns in a scratch session) are not
-customer sessions: :func:`record_copilot_replay` writes one ``copilot_replay`` entry, attached to no
-session and marked ``actor: staff``, instead of the customer-session entries.
+customer sessions: :func:`record_copilot_replay` writes one ``copilot_replay`` entry per replayed turn
+that ran a tool, issued a document or handed off, attached to no session and marked ``actor: staff``,
+instead of the customer-session entries.
 """
 
 from __future__ import annotations

@@ -230,6 +230,10 @@ def test_another_key_cannot_verify_or_extend_the_chain(settings, tmp_path: Path)
     other = Services(settings.model_copy(update={"audit_key": SecretStr("z" * 32)}))
     found = {(p.seq, p.kind) for p in other.audit.verify().problems}
     assert {(1, "edited"), (2, "edited"), (3, "edited"), (3, "head_mismatch")} <= found
+    # Entries appended under the wrong key do not pass as the real key's either.
+    other.audit.record("tool_call", SESSION, {"tool": "quote_loan"})
+    found = {(p.seq, p.kind) for p in first.audit.verify().problems}
+    assert {(4, "edited"), (4, "head_mismatch")} <= found and (3, "edited") not in found
 
 
 def test_cli_verify_with_expected_head(services: Services, monkeypatch: pytest.MonkeyPatch,
@@ -338,8 +342,8 @@ def test_chat_decisions_go_through_the_same_recorder(services: Services) -> None
 def test_copilot_replays_are_staff_entries_not_customer_sessions(services: Services,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The copilot answers a pasted transcript by replaying it through the chat in a scratch session:
-    the trail gets one ``copilot_replay`` entry per replayed turn, attached to no session, and none of
-    the customer-session entries (tool calls, decisions, documents)."""
+    the trail gets one ``copilot_replay`` entry per replayed turn that ran a tool, attached to no
+    session, and none of the customer-session entries (tool calls, decisions, documents)."""
     import importlib
 
     from assistant.copilot import CopilotRequest, assist
