@@ -141,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--expect-head", help="the last entry's hash noted earlier (catches rewritten chains)")
     v.set_defaults(handler=_lazy("assistant.audit.log", "verify_command"))
 
+    p = sub.add_parser("keys", help="keys for personal data at rest: generate one, rotate to the current one")
+    keys = p.add_subparsers(dest="keys_command", required=True)
+    k = keys.add_parser("generate", help="print a new random key (for PII_KEY or AUDIT_KEY)")
+    k.set_defaults(handler=_lazy("assistant.keys", "generate_command"))
+    k = keys.add_parser("rotate", help="re-encrypt every encrypted column and document under the current PII_KEY "
+                        "(old keys in PII_PREVIOUS_KEYS); prints counts, exit 1 if any is unreadable")
+    k.set_defaults(handler=_lazy("assistant.keys", "rotate_command"))
+
     p = train.add_parser("scoring", help="risk scorecard + LightGBM challenger on modeldata::credit_data")
     p.add_argument("--models-dir", help="where to write the artifacts (default: assistant/models/scoring)")
     p.add_argument("--eval-dir", help="figures, metrics and model card (default: eval/scoring)")

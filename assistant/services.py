@@ -22,8 +22,12 @@ class Services:
     """Lazily-built shared components."""
 
     def __init__(self, settings: Settings) -> None:
+        from assistant.storage.crypto import check_keys
+
         self.settings = settings
         settings.ensure_data_dir()
+        # Production refuses to start without its keys (from outside DATA_DIR): here, before any traffic.
+        check_keys(settings)
 
     @cached_property
     def engine(self) -> Engine:
@@ -45,12 +49,18 @@ class Services:
         return PromptLibrary(self.settings.prompts_dir)
 
     @cached_property
+    def cipher(self) -> Any:
+        """Encryption of personal data and documents at rest (current key + retired ones, MultiFernet)."""
+        from assistant.storage.crypto import Cipher
+
+        return Cipher.from_settings(self.settings)
+
+    @cached_property
     def session_store(self) -> Any:
         """Chat sessions and messages, personal data encrypted at rest."""
         from assistant.agent.store import SessionStore
-        from assistant.storage.crypto import Cipher, load_key
 
-        return SessionStore(self.sessions, Cipher(load_key(self.settings)))
+        return SessionStore(self.sessions, self.cipher)
 
     @cached_property
     def chat(self) -> Any:
@@ -96,8 +106,10 @@ class Services:
     def audit(self) -> Any:
         """The hash-chained audit trail (``record(event, session_id, data)``, ``verify()``)."""
         from assistant.audit import AuditLog
+        from assistant.storage.crypto import load_audit_key
 
-        return AuditLog(self.sessions, head_path=self.settings.data_dir / "audit_head.log")
+        return AuditLog(self.sessions, head_path=self.settings.data_dir / "audit_head.log",
+                        key=load_audit_key(self.settings))
 
     @cached_property
     def loans(self) -> Any:
@@ -129,6 +141,9 @@ class Services:
 
     def warm_up(self) -> dict[str, Any]:
         """Build what the service needs before taking traffic; returns what was prepared."""
+        from assistant.storage.crypto import warn_development_keys
+
+        warn_development_keys(self.settings)
         _ = self.engine
         # Load every model once, before the first customer waits for it; a missing CJK font or model
         # file fails here, at startup, with a clear ConfigurationError.

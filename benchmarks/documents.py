@@ -75,7 +75,9 @@ def main() -> None:
                 per_kind[kind].append((time.process_time() - c0) * 1000)
         sizes = {r.kind: r.size_bytes for r in issued.documents}
         if args.sample and args.format == "pdf":
-            contract = documents.store.root / issued.documents[0].filename
+            # Stored files are encrypted at rest: the sample is the decrypted contract.
+            contract = Path(tempfile.mkdtemp()) / issued.documents[0].filename
+            contract.write_bytes(documents.store.read(issued.documents[0]))
             write_sample(contract, args.sample)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"contract+disclosure+schedule (60 months) as {args.format}, n={args.n}, load average {load:.1f} on "

@@ -80,7 +80,7 @@ class ChatService:
             started = time.perf_counter()
             state, draft = self._run_and_save(sid, text, channel, on_delta)
             turn = self._to_turn(state, draft)
-            self._record(state, draft, time.perf_counter() - started)
+            self._record(state, draft, time.perf_counter() - started, channel)
             return turn
 
     def stream(self, message: Any, session_id: str | None = None, channel: str = "web",
@@ -216,19 +216,31 @@ class ChatService:
             lang=state.lang,
         )
 
-    def _record(self, state: SessionState, draft: TurnDraft, seconds: float) -> None:
-        """Audit trail and metrics (components from the channels layer, when installed)."""
+    def _record(self, state: SessionState, draft: TurnDraft, seconds: float, channel: str) -> None:
+        """Audit trail and metrics (components from the channels layer, when installed).
+
+        Decisions and documents go through ``assistant.audit.recorder``, as from every other channel; a
+        copilot replay (a scratch session the agent desk runs) is one staff entry, not a customer session.
+        """
         audit = _optional(self.services, "audit")
-        if audit is not None:
-            for call in draft.tool_calls:
-                audit.record("tool_call", state.session_id, {"tool": call.name, "arguments": call.arguments,
-                                                             "error": call.error})
-            if state.last_decision and any(c.name == "score_applicant" for c in draft.tool_calls):
-                audit.record("decision", state.session_id, dict(state.last_decision))
-            for doc in draft.documents:
-                audit.record("document_issued", state.session_id, doc.model_dump())
-            if draft.handoff:
-                audit.record("handoff", state.session_id, {"reason": state.handoff_reason})
+        recorder = _optional_module("assistant.audit.recorder")
+        if audit is not None and recorder is not None:
+            scored = state.last_decision if any(c.name == "score_applicant" for c in draft.tool_calls) else None
+            if channel == recorder.COPILOT_CHANNEL:
+                if draft.tool_calls or draft.documents or draft.handoff:
+                    recorder.record_copilot_replay(self.services, tools=[c.name for c in draft.tool_calls],
+                                                   decision=scored, documents=draft.documents,
+                                                   handoff=bool(draft.handoff))
+            else:
+                for call in draft.tool_calls:
+                    audit.record("tool_call", state.session_id, {"tool": call.name, "arguments": call.arguments,
+                                                                 "error": call.error, "channel": channel})
+                if scored:
+                    recorder.record_decision(self.services, scored, session_id=state.session_id, channel=channel)
+                recorder.record_documents(self.services, draft.documents, session_id=state.session_id,
+                                          channel=channel)
+                if draft.handoff:
+                    audit.record("handoff", state.session_id, {"reason": state.handoff_reason, "channel": channel})
         metrics = _optional_module("assistant.metrics")
         if metrics is not None:
             metrics.TURNS.inc()

@@ -1,11 +1,25 @@
 """A hash-chained, append-only audit log of tool calls, decisions, documents issued and handoffs.
 
-Each entry stores ``prev_hash`` (the previous entry's hash) and ``hash`` = SHA-256 over the canonical
-JSON of ``{seq, ts, event, session, data, prev}``. Editing an entry breaks its own hash; deleting or
-reordering entries breaks the ``seq`` run and the ``prev_hash`` links; cutting entries off the end is
-caught against the head log (``seq hash`` per entry, appended to a file beside the database as each
-entry is written), which also catches a chain rewritten from some entry on with fresh hashes, or
-against a head the operator noted down (``loan-assistant audit verify --expect-head HASH``).
+Each entry stores ``prev_hash`` (the previous entry's hash) and ``hash`` = HMAC-SHA256, under the audit
+key, over the canonical JSON of ``{seq, ts, event, session, data, prev}``. The key comes from settings
+(``AUDIT_KEY`` / ``AUDIT_KEY_FILE``, outside DATA_DIR; generated into DATA_DIR only in development), so
+whoever holds the data directory but not the key can neither forge an entry nor re-hash the chain from
+some entry on (plain SHA-256, or any digest made without the key, fails the check).
+
+- Editing an entry breaks its own hash; deleting or reordering entries breaks the ``seq`` run and the
+  ``prev_hash`` links.
+- Cutting entries off the end is caught by the **signed head** (table ``audit_anchor``): with each
+  append, in the same transaction, the last entry's ``seq`` and ``hash`` are signed with the key
+  (HMAC, domain-separated from entries). Verify refuses a head whose signature fails, a head beyond
+  the last entry (``truncated``) or one naming a different hash; deleting the head row too leaves a
+  keyed chain with no signed head (``unanchored``), and the next append records ``audit_head_missing``
+  in the chain itself. Truncating the table *and* the head log ``audit_head.log`` (``seq hash`` per
+  entry, a second copy beside the database) together therefore still fails ``audit verify``.
+- What a signed head cannot catch on its own: restoring an older copy of the whole database (chain and
+  head from the same earlier moment). Note the head elsewhere (``loan-assistant audit verify`` prints
+  it) and check it with ``--expect-head HASH``.
+- Entries written before the chain had a key (plain SHA-256) still verify up to ``legacy_until``, a
+  seq fixed by the first keyed append and covered by the head's signature.
 
 No personal data in clear: every string is passed through :func:`assistant.privacy.mask_pii`, fields
 that name a person's identifiers are masked whole, and session ids are replaced by a hash.
@@ -14,6 +28,7 @@ that name a person's identifiers are masked whole, and session ids are replaced 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import threading
 from dataclasses import dataclass, field
@@ -29,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from assistant.privacy import mask_pii
-from assistant.storage.audit import AuditEntryRow
+from assistant.storage.audit import AuditAnchorRow, AuditEntryRow
 
 GENESIS = "0" * 64
 # Keys whose values identify a person: masked whole, whatever they look like.
@@ -87,11 +102,29 @@ def scrub(value: Any, key: str | None = None) -> Any:
     return mask_pii(str(_json_default(value)))
 
 
-def entry_hash(seq: int, ts: str, event: str, session: str | None, data: str, prev: str) -> str:
-    """SHA-256 over the canonical JSON of one entry (``data`` is already canonical JSON text)."""
+_ENTRY_DOMAIN = b"loan-assistant/audit/entry\n"
+_HEAD_DOMAIN = b"loan-assistant/audit/head\n"
+HEAD_MISSING = "audit_head_missing"
+
+
+def entry_hash(seq: int, ts: str, event: str, session: str | None, data: str, prev: str,
+               key: bytes | None = None) -> str:
+    """The hash of one entry (``data`` is already canonical JSON text).
+
+    With ``key``: HMAC-SHA256 under the audit key (every entry the log writes). Without: plain SHA-256,
+    which only entries written before the chain had a key carry (up to the signed ``legacy_until``).
+    """
     payload = canonical_json({"seq": seq, "ts": ts, "event": event, "session": session, "data": data,
-                              "prev": prev})
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+                              "prev": prev}).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(key, _ENTRY_DOMAIN + payload, hashlib.sha256).hexdigest()
+
+
+def head_signature(key: bytes, seq: int, digest: str, legacy_until: int) -> str:
+    """HMAC over the chain's head: the last entry's ``seq`` and ``hash``, and ``legacy_until``."""
+    payload = canonical_json({"seq": seq, "hash": digest, "legacy_until": legacy_until}).encode("utf-8")
+    return hmac.new(key, _HEAD_DOMAIN + payload, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -99,7 +132,7 @@ class AuditProblem:
     """One inconsistency found by :meth:`AuditLog.verify`."""
 
     seq: int
-    kind: str  # edited | deleted | reordered | truncated | head_mismatch
+    kind: str  # edited | deleted | reordered | truncated | head_mismatch | unanchored | head_missing
     detail: str
 
 
@@ -121,9 +154,10 @@ class AuditReport:
 class AuditLog:
     """Append and verify; safe to share between threads (one writer at a time)."""
 
-    def __init__(self, sessions: sessionmaker, head_path: Path | None = None) -> None:
+    def __init__(self, sessions: sessionmaker, head_path: Path | None = None, *, key: bytes) -> None:
         self._sessions = sessions
         self._head_path = head_path
+        self._key = key
         self._lock = threading.Lock()
         self._head_lock = threading.Lock()
         self._head_file: TextIO | None = None
@@ -153,13 +187,51 @@ class AuditLog:
     def _append(self, event: str, session: str | None, payload: str) -> tuple[str, int]:
         with self._sessions.begin() as db:
             last = db.scalars(select(AuditEntryRow).order_by(desc(AuditEntryRow.seq)).limit(1)).first()
-            seq = (last.seq + 1) if last else 1
-            prev = last.hash if last else GENESIS
-            ts = datetime.now(UTC).isoformat(timespec="microseconds")
-            digest = entry_hash(seq, ts, event, session, payload, prev)
-            db.add(AuditEntryRow(seq=seq, ts=ts, event=event, session_hash=session, data=payload, prev_hash=prev,
-                                 hash=digest))
-        return digest, seq
+            anchor = db.get(AuditAnchorRow, "head")
+            legacy_until = anchor.legacy_until if anchor else 0
+            if anchor is None and last is not None:
+                legacy_until, keyed = self._adopt(db)
+                if keyed:
+                    # A keyed chain lost its signed head: someone removed it (perhaps with entries off the
+                    # end). Say so in the chain itself, where it cannot be removed unseen.
+                    last = self._add(db, last, HEAD_MISSING, None,
+                                     canonical_json({"last_seq": last.seq, "legacy_until": legacy_until}))
+            row = self._add(db, last, event, session, payload)
+            signature = head_signature(self._key, row.seq, row.hash, legacy_until)
+            if anchor is None:
+                db.add(AuditAnchorRow(name="head", seq=row.seq, hash=row.hash, legacy_until=legacy_until,
+                                      signature=signature))
+            else:
+                anchor.seq, anchor.hash, anchor.signature = row.seq, row.hash, signature
+        return row.hash, row.seq
+
+    def _add(self, db: Any, last: AuditEntryRow | None, event: str, session: str | None,
+             payload: str) -> AuditEntryRow:
+        seq = (last.seq + 1) if last else 1
+        prev = last.hash if last else GENESIS
+        ts = datetime.now(UTC).isoformat(timespec="microseconds")
+        digest = entry_hash(seq, ts, event, session, payload, prev, self._key)
+        row = AuditEntryRow(seq=seq, ts=ts, event=event, session_hash=session, data=payload, prev_hash=prev,
+                            hash=digest)
+        db.add(row)
+        db.flush()
+        return row
+
+    def _adopt(self, db: Any) -> tuple[int, bool]:
+        """A chain with entries but no signed head: (legacy_until, whether any entry is keyed).
+
+        Entries before the first keyed one were written before the chain had a key (plain SHA-256).
+        """
+        last_seq = 0
+        for row in db.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)).yield_per(500):
+            if self._keyed(row):
+                return row.seq - 1, True
+            last_seq = row.seq
+        return last_seq, False
+
+    def _keyed(self, row: AuditEntryRow) -> bool:
+        expected = entry_hash(row.seq, row.ts, row.event, row.session_hash, row.data, row.prev_hash, self._key)
+        return hmac.compare_digest(expected, row.hash)
 
     def _write_head(self, seq: int, digest: str) -> None:
         """Append ``seq hash`` to the head log (a second copy of the chain's hashes, outside the DB)."""
@@ -210,14 +282,24 @@ class AuditLog:
         problems: list[AuditProblem] = []
         with self._sessions() as db:
             seq_of_hash = dict(db.execute(select(AuditEntryRow.hash, AuditEntryRow.seq)).tuples().all())
+            anchor = db.get(AuditAnchorRow, "head")
+            anchor_ok = anchor is not None and hmac.compare_digest(
+                head_signature(self._key, anchor.seq, anchor.hash, anchor.legacy_until), anchor.signature)
+            legacy_until = anchor.legacy_until if anchor is not None and anchor_ok else None
+            if legacy_until is None and seq_of_hash:
+                # No (valid) signed head: tell legacy entries from keyed ones as an append would, so the
+                # report points at the head rather than at every entry written before the key.
+                legacy_until, _ = self._adopt(db)
         prev_hash, expected_seq, count = GENESIS, 1, 0
         last_seq, last_hash = 0, GENESIS
         with self._sessions() as db:
             for row in db.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)).yield_per(500):
                 count += 1
                 found: dict[str, str] = {}
-                if entry_hash(row.seq, row.ts, row.event, row.session_hash, row.data, row.prev_hash) != row.hash:
-                    found["edited"] = "内容与其哈希不符 / content does not match its hash"
+                legacy = (row.seq <= (legacy_until or 0) and entry_hash(
+                    row.seq, row.ts, row.event, row.session_hash, row.data, row.prev_hash) == row.hash)
+                if not (legacy or self._keyed(row)):
+                    found["edited"] = "内容与其哈希（审计密钥签名）不符 / content does not match its keyed hash"
                 if row.seq > expected_seq:
                     gap = str(expected_seq) if row.seq == expected_seq + 1 else f"{expected_seq}-{row.seq - 1}"
                     found["deleted"] = f"缺少第 {gap} 条 / entry {gap} is missing"
@@ -230,11 +312,44 @@ class AuditLog:
                         # The entry it points at is gone though no seq is missing: the previous entry was
                         # rewritten (content and hash) in place.
                         found.setdefault("edited", f"第 {row.seq - 1} 条被改写 / entry {row.seq - 1} was rewritten")
+                if row.event == HEAD_MISSING and "edited" not in found:
+                    found["head_missing"] = ("此前签名的链头被删除，末尾的条目可能已被截掉 / the signed head had been "
+                                             "removed before this entry: entries may have been cut off the end")
                 problems.extend(AuditProblem(row.seq, kind, detail) for kind, detail in found.items())
                 prev_hash, expected_seq = row.hash, row.seq + 1
                 last_seq, last_hash = row.seq, row.hash
+        problems.extend(self._check_anchor(anchor, anchor_ok, last_seq, last_hash))
         problems.extend(self._check_head(last_seq, last_hash, expect_head))
-        return AuditReport(entries=count, head_seq=last_seq, head_hash=last_hash, problems=problems)
+        # The signed head and the head log often see the same cut: report it once.
+        distinct: dict[tuple[int, str], AuditProblem] = {}
+        for problem in problems:
+            distinct.setdefault((problem.seq, problem.kind), problem)
+        return AuditReport(entries=count, head_seq=last_seq, head_hash=last_hash, problems=list(distinct.values()))
+
+    def _check_anchor(self, anchor: AuditAnchorRow | None, anchor_ok: bool, last_seq: int,
+                      last_hash: str) -> list[AuditProblem]:
+        """The chain's end against its signed head."""
+        if anchor is None:
+            if last_seq == 0:
+                return []
+            return [AuditProblem(last_seq, "unanchored",
+                                 "没有签名的链头：末尾的条目可能被截掉，或审计链写于配置审计密钥之前"
+                                 "（下一条记录会补上签名） / "
+                                 "no signed head: entries may have been cut off the end, or the trail predates the "
+                                 "audit key (the next entry signs it)")]
+        if not anchor_ok:
+            return [AuditProblem(anchor.seq, "head_mismatch",
+                                 "链头签名无效（不是用审计密钥签的） / the head's signature is not the audit key's")]
+        if anchor.seq > last_seq:
+            gap = f"{last_seq + 1}-{anchor.seq}"
+            return [AuditProblem(last_seq, "truncated",
+                                 f"末尾缺少第 {gap} 条（签名的链头为第 {anchor.seq} 条） / entries {gap} were cut off "
+                                 f"the end (the signed head is entry {anchor.seq})")]
+        if anchor.seq < last_seq or anchor.hash != last_hash:
+            return [AuditProblem(anchor.seq, "head_mismatch",
+                                 "与签名的链头不符（链被重写或从旧备份恢复） / differs from the signed head (chain "
+                                 "rewritten, or restored from an older copy)")]
+        return []
 
     def _check_head(self, last_seq: int, last_hash: str, expect_head: str | None) -> list[AuditProblem]:
         problems: list[AuditProblem] = []

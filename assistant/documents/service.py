@@ -67,18 +67,25 @@ def _quoted_check(app: Application, q: Quote) -> None:
             )
 
 
+def _cipher(services: Any) -> Any:
+    """The services' cipher for data at rest (one built from the settings when a test double has none)."""
+    cipher = getattr(services, "cipher", None)
+    if cipher is not None:
+        return cipher
+    from assistant.storage.crypto import Cipher
+
+    return Cipher.from_settings(services.settings)
+
+
 class DocumentService:
     """Renders, checks and stores documents for the API and the chat."""
 
     def __init__(self, services: Any) -> None:
-        from assistant.storage.crypto import load_key
-
         self.services = services
         self.settings = services.settings
         self.renderer = Renderer(self.settings.contract_templates_dir, self.settings.data_dir / "fonts")
         self.renderer.check_pdf_ready()  # a missing CJK font is a startup error, never tofu in a PDF
-        self.store = DocumentStore(self.settings.data_dir / "documents", services.sessions,
-                                   load_key(self.settings))
+        self.store = DocumentStore(self.settings.data_dir / "documents", services.sessions, _cipher(services))
         self.store.sweep()
 
     @property

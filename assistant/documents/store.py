@@ -1,5 +1,10 @@
 """The document store: files under ``DATA_DIR/documents`` plus one ``documents`` row each.
 
+Files are encrypted at rest with the personal-data cipher (a contract holds the borrower's full ID number,
+name, phone and address): the bytes on disk are a Fernet token, decrypted on read. The recorded ``sha256``
+and ``size_bytes`` are the plaintext's (what the customer receives, the ETag). A file written before
+encryption (plain bytes) still reads, and ``loan-assistant keys rotate`` encrypts it (:meth:`rotate`).
+
 Writes are all-or-nothing: every file of a request is written to a temporary name, fsynced and renamed
 into place, then the rows are committed in one transaction; if anything fails the files are removed.
 A crash between rename and commit leaves only unindexed files, which :meth:`DocumentStore.sweep`
@@ -27,6 +32,7 @@ from assistant.documents.kinds import CONTENT_TYPES, DocumentFormat
 from assistant.documents.render import Rendered
 from assistant.errors import ConsistencyError, NotFound
 from assistant.logs import get_logger
+from assistant.storage.crypto import Cipher, InvalidToken, looks_encrypted
 from assistant.storage.documents import DocumentRow
 
 log = get_logger(__name__)
@@ -79,17 +85,18 @@ def api_key_id(key: str) -> str:
 
 
 class DocumentStore:
-    """Files plus rows; all-or-nothing per request."""
+    """Encrypted files plus rows; all-or-nothing per request."""
 
-    def __init__(self, root: Path, sessions: sessionmaker, hmac_key: bytes) -> None:
+    def __init__(self, root: Path, sessions: sessionmaker, cipher: Cipher) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self._sessions = sessions
-        self._hmac_key = hmac_key
+        self._cipher = cipher
 
-    def borrower_hmac(self, id_number: str) -> str:
+    def borrower_hmac(self, id_number: str, key: bytes | None = None) -> str:
         """Keyed hash of an ID number: lets us find a person's documents without storing the number."""
-        return hmac.new(self._hmac_key, b"documents.borrower:" + id_number.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.new(key or self._cipher.keys[0], b"documents.borrower:" + id_number.encode("utf-8"),
+                        hashlib.sha256).hexdigest()
 
     def save_all(
         self,
@@ -111,7 +118,7 @@ class DocumentStore:
             for item in items:
                 doc_id = uuid.uuid4().hex
                 filename = f"{doc_id}.{item.format.value}"
-                self._write_atomic(self.root / filename, item.content, written)
+                self._write_atomic(self.root / filename, self._cipher.encrypt_bytes(item.content), written)
                 rows.append(DocumentRow(
                     id=doc_id, kind=item.kind.value, format=item.format.value, lang=item.lang, title=item.title,
                     template_version=item.template_version, sha256=hashlib.sha256(item.content).hexdigest(),
@@ -155,17 +162,64 @@ class DocumentStore:
             return DocumentRecord.from_row(row)
 
     def read(self, record: DocumentRecord) -> bytes:
-        """The file's bytes, verified against the recorded sha256."""
+        """The document's plaintext bytes, verified against the recorded sha256."""
         path = self.root / record.filename
         try:
-            content = path.read_bytes()
+            stored = path.read_bytes()
         except FileNotFoundError:
             raise NotFound("文件已不存在", "the document file is gone") from None
+        content = self._plaintext(record, stored)
         if hashlib.sha256(content).hexdigest() != record.sha256:
             log.error("document_tampered", document_id=record.id)
             raise ConsistencyError("文件内容与出具时的记录不一致，已拒绝提供",
                                    "the document file does not match its recorded sha256")
         return content
+
+    def _plaintext(self, record: DocumentRecord, stored: bytes) -> bytes:
+        """Decrypt; a file stored before encryption (its plain bytes hash to the record) is returned as is."""
+        if not looks_encrypted(stored) or hashlib.sha256(stored).hexdigest() == record.sha256:
+            return stored
+        try:
+            return self._cipher.decrypt_bytes(stored)
+        except InvalidToken:
+            log.error("document_undecryptable", document_id=record.id)
+            raise ConsistencyError("文件无法解密（密钥不符或内容被改动），已拒绝提供",
+                                   "the document cannot be decrypted (wrong key or altered file)") from None
+
+    def rotate(self) -> dict[str, int]:
+        """Re-encrypt every stored file under the current key (plain legacy files get encrypted).
+
+        Returns counts: ``encrypted`` (were in clear), ``rotated`` (were under a retired key), ``current``
+        (already under the current key), ``unreadable`` (no configured key opens them, or they no longer
+        match their record: left untouched), ``missing`` (row without a file).
+        """
+        counts = dict.fromkeys(("encrypted", "rotated", "current", "unreadable", "missing"), 0)
+        with self._sessions() as db:
+            records = [DocumentRecord.from_row(row) for row in db.scalars(select(DocumentRow))]
+        for record in records:
+            path = self.root / record.filename
+            try:
+                stored = path.read_bytes()
+            except FileNotFoundError:
+                counts["missing"] += 1
+                continue
+            if self._cipher.is_current(stored):
+                counts["current"] += 1
+                continue
+            try:
+                content = self._plaintext(record, stored)
+            except ConsistencyError:
+                counts["unreadable"] += 1
+                continue
+            if hashlib.sha256(content).hexdigest() != record.sha256:
+                log.error("document_tampered", document_id=record.id)
+                counts["unreadable"] += 1
+                continue
+            # Same file name, replaced atomically: a reader sees the old or the new bytes, both readable.
+            self._write_atomic(path, self._cipher.encrypt_bytes(content), [])
+            counts["encrypted" if content is stored else "rotated"] += 1
+        log.info("document_store_rotated", **counts)
+        return counts
 
     def for_session(self, session_id: str) -> list[DocumentRecord]:
         """Documents a chat session owns, oldest first."""
@@ -176,9 +230,11 @@ class DocumentStore:
 
     def for_borrower(self, id_number: str) -> list[DocumentRecord]:
         """Documents issued to the holder of ``id_number`` (for access and deletion requests)."""
-        keyed = self.borrower_hmac(id_number.strip().upper())
+        # Under every configured key: documents issued before a rotation carry the old key's hash.
+        number = id_number.strip().upper()
+        keyed = [self.borrower_hmac(number, key) for key in self._cipher.keys]
         with self._sessions() as db:
-            rows = db.scalars(select(DocumentRow).where(DocumentRow.borrower_id_hmac == keyed)
+            rows = db.scalars(select(DocumentRow).where(DocumentRow.borrower_id_hmac.in_(keyed))
                               .order_by(DocumentRow.created_at)).all()
             return [DocumentRecord.from_row(row) for row in rows]
 

@@ -18,6 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from assistant.audit.recorder import record_outcome
 from assistant.domain.money import percent_str, yuan_str
 from assistant.errors import AssistantError
 from assistant.logs import get_logger
@@ -141,6 +142,7 @@ class ToolAction(Action):
             dispatcher.utter_message(text=exc.zh, json_message={"error": {"code": exc.code, "message": exc.message}})
             return []
         self._audit(tracker, args, None)
+        record_outcome(self.services, self.tool.name, result, session_id=tracker.sender_id, channel="rasa")
         out = result.model_dump(mode="json")
         dispatcher.utter_message(text=summarise(self.tool.name, out), json_message={"tool": self.tool.name,
                                                                                      "result": out})

@@ -46,7 +46,9 @@ def _run(*args: str) -> str:
 def test_pdf_text_fonts_and_page_image(documents: DocumentService, tmp_path: Path, kind: str, lang: str) -> None:
     issued = documents.generate([kind], application(), fmt="pdf", lang=lang)
     record = issued.documents[0]
-    path = documents.store.root / record.filename
+    # The stored file is encrypted at rest: poppler reads the decrypted copy the customer would receive.
+    path = tmp_path / record.filename
+    path.write_bytes(documents.store.read(record))
     assert path.read_bytes().startswith(b"%PDF-") and record.content_type == "application/pdf"
 
     text = _run("pdftotext", "-layout", str(path), "-")
@@ -70,11 +72,12 @@ def test_pdf_text_fonts_and_page_image(documents: DocumentService, tmp_path: Pat
     assert png.stat().st_size > 20_000  # a page of text, not a blank page
 
 
-def test_rare_name_character_falls_back_to_full_noto(documents: DocumentService) -> None:
+def test_rare_name_character_falls_back_to_full_noto(documents: DocumentService, tmp_path: Path) -> None:
     """喆 is not in GB 2312 (the compact subset): it must still print, from the full Noto face."""
     issued = documents.generate(["privacy_consent"], application(borrower={
         "name": "王喆", "id_number": "11010519491231002X", "phone": "13800138000", "address": "上海市"}), fmt="pdf")
-    path = documents.store.root / issued.documents[0].filename
+    path = tmp_path / issued.documents[0].filename
+    path.write_bytes(documents.store.read(issued.documents[0]))
     assert "王喆" in _run("pdftotext", str(path), "-")
     assert "Noto-Serif-CJK-SC" in _run("pdffonts", str(path))
 

@@ -33,8 +33,7 @@ def test_session_application_is_used_when_none_given(services: Services, monkeyp
     out = tool.invoke(ToolContext(services=services, session_id="s1"), {"kinds": ["repayment_schedule"],
                                                                         "format": "md"})
     assert out.preview and str(out.monthly_payment) == "2952.40"
-    text = (services.documents.store.root / services.documents.store.get(out.documents[0].document_id).filename
-            ).read_text()
+    text = services.documents.open(out.documents[0].document_id)[1].decode("utf-8")
     assert "2,952.40" in text and "6,286.35" in text  # 100,000 at 4 % over 36 months: total interest
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.deps import check_api_key, get_services, tool_context
+from assistant.audit.recorder import record_documents
 from assistant.documents.application import Application
 from assistant.documents.kinds import check_language, parse_format, parse_kind
 from assistant.documents.store import api_key_id
@@ -87,6 +88,8 @@ def post_document(body: DocumentRequest, request: Request, ctx: ToolContext = De
     ctx.session_id = owner
     out = issue_documents(ctx, GenerateDocumentsIn(kinds=[kind], format=fmt, lang=body.lang,
                                                    application=body.application), api_key_id=key_id)
+    record_documents(ctx.services, out.documents, session_id=owner, channel="api", contract_number=out.contract_number,
+                     preview=out.preview, api_key_id=key_id)
     doc = out.documents[0]
     return DocumentResponse(document_id=doc.document_id, kind=doc.kind, url=doc.url, sha256=doc.sha256,
                             format=doc.format, template_version=doc.template_version,
