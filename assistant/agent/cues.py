@@ -22,6 +22,9 @@ LIMIT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|
 REPAYMENT_CUE = re.compile(r"月供|还款|还|月付|payment")
 INCOME_CUE = re.compile(r"到手|收入|工资|月入|月薪|挣|赚|薪水|salary|income|earn|make|take home")
 STRICT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|max|or less|tops|at most|or under)")
+# an amount that describes the car wanted ("7万以内的油车", "20万左右的suv"), never a payment
+CAR_AFTER_AMOUNT = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|左右|上下|出头)?\s?的\s?(?:车|油车|电车|新能源|纯电|插混|混动|suv|轿车|"
+                              r"mpv|二手车|新车|小车|代步车|商务车|越野|皮卡)")
 # a payment cue, then (within a few characters) a limit word and an amount, or an amount and a limit word
 CAP_NEAR = 20
 
@@ -135,11 +138,15 @@ INCOME_AMOUNT = re.compile(
     r"(?:一个月|每个月|每月)?(?:\s?is|\s?of)?"
     # "一个月刨去油费电费能落个9千": what is left after running costs is the income
     r"(?:(?:刨去|刨掉|除去|去掉|扣掉|扣除|减去|除了)[^，。,\d]{1,8}?)?"
-    r"(?P<verb>大概|差不多|有|能有|能拿|拿|挣|赚|才|就|是|都|也就|能落个|落个|能落|落|能剩|剩个|剩|净赚|\s?about|\s?around)?\s?"
+    r"(?P<verb>大概|差不多|有|能有|能拿|拿|挣|赚|才|就|是|都|也就|能落个|落个|能落|落|能剩|剩个|剩|净赚|能跑个|跑个|能跑|\s?about|\s?around)?\s?"
     r"(?P<amount>(?>\d+(?:\.\d+)?\s?(?:万|千|k|w|元|块)?|[一二两三四五六七八九十]+(?:万|千)[一二三四五六七八九]?))"
     r"(?!(?:块钱?)?的?(?:车|月供|房贷|车贷))")
 # "95年的 在重庆开奶茶店", "我88年生的", "90后": a birth year (a person), not a car's age
 BIRTH_YEAR = re.compile(r"(?:^|[\s，,。我])(?P<y>(?:19)?[5-9]\d)\s?(?:年(?:的|生|出生)(?!\s?(?:车|款|的车))|后(?=[\s，,。]|$))")
+# "退休了 60了", "今年45", "我都52了": the customer's age said without 岁
+AGE_SAID = re.compile(r"(?:退休了?|今年|我都|我已经|我)\s?(?P<age>[1-9]\d)\s?(?:岁|了|周岁)?(?=[\s，,。]|$)(?!\s?(?:万|年|期|个月|w|k))")
+# "想买台suv 15万上下": an approximate figure for a car not yet chosen is a budget, not a car's price
+APPROX_AFTER = re.compile(r"\s?(?:上下|左右|以内|之内|出头|以下)")
 # "一个月大概8 9千", "月入八九千", "工资6到7千": an income said as a range (the lower end is the one relied on)
 INCOME_RANGE = re.compile(
     r"(?P<cue>月入|月薪|到手|税后|收入|工资|一个月|每月|每个月)(?:一个月|每个月|每月)?"
@@ -176,7 +183,8 @@ WORKING = re.compile(r"上班|工作|打工|做生意|跑车|跑网约车|开店
 NEGATIVE_AFTER = re.compile(r"[^，。,.!?！？\s]{0,6}?(?:焦虑|担心|不放心|不方便|不好|不行|不要了?|不考虑|太贵|麻烦|毛病多|不喜欢|不靠谱|唔要|唔好|唔想要|"
                             r"not for me)")
 NEGATION = re.compile(r"(?:唔要|唔想要|不要|不想要|不想|不考虑|不喜欢|不买|不看|别|不用|算了|排除|除了|不是|no\s|not\s|don'?t want|"
-                      r"don'?t like|without|except|rather not|skip)\s?(?:the\s|a\s|any\s)?$")
+                      r"don'?t like|without|except|rather not|skip|scrap|ditch|drop|forget(?: about)?|no more|nix)"
+                      r"\s?(?:the\s|a\s|an\s|any\s)?$")
 
 # ------------------------------------------------------------------ the applicant profile
 PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (

@@ -102,6 +102,16 @@ class OfflineCommandGenerator:
         if state.pending_slot == VEHICLE_MODEL and "vehicle_price" not in slots and "budget" in slots:
             slots["vehicle_price"] = slots.pop("budget")  # "当时15万买的" answers the price question
         self._money_fallbacks(masked, slots)
+        said_age = cues.AGE_SAID.search(norm)
+        if said_age is not None and "age" not in slots and 18 <= int(said_age.group("age")) <= 80 and \
+                not re.match(r"\s?(?:万|千|w|k)", norm[said_age.end("age"):]):
+            slots["age"] = int(said_age.group("age"))
+        if "vehicle_price" in slots and "budget" not in slots and cues.BUY_CUE.search(norm) and \
+                self.catalogue.vehicle_in_text(text) is None and re.search(
+                    r"\d\s?(?:万|w|k)?" + cues.APPROX_AFTER.pattern + r"|[一二两三四五六七八九十]万" + cues.APPROX_AFTER.pattern,
+                    norm):
+            slots["budget"] = slots.pop("vehicle_price")  # "想买台suv 15万上下": shopping, no car chosen yet
+        self._model_price(text, norm, slots)
         born = cues.BIRTH_YEAR.search(norm)
         if born is not None and "age" not in slots:
             year = int(born.group("y")) % 100 + 1900
@@ -211,6 +221,8 @@ class OfflineCommandGenerator:
                     continue
                 start, end = q.start, q.end
                 after = norm[end:end + 8]
+                if cues.CAR_AFTER_AMOUNT.match(norm, end):
+                    continue  # "一个月6000 想买个7万以内的油车": the 7万 is the car's budget, not a payment cap
                 before_cue = norm[max(0, cue.start() - 12):cue.start()]
                 strict = bool(cues.LIMIT_BEFORE.search(norm[cue.end():end]) or cues.LIMIT_BEFORE.search(before_cue)
                               or cues.STRICT_AFTER.match(after))
@@ -474,7 +486,7 @@ class OfflineCommandGenerator:
             if any(s <= m.start() < e for s, e in spans):
                 continue
             earning_verb = (m.group("verb") or "") in ("能拿", "拿", "挣", "赚", "能落个", "落个", "能落", "落", "能剩",
-                                                      "剩个", "剩", "净赚")
+                                                      "剩个", "剩", "净赚", "能跑个", "跑个", "能跑")
             seg = norm[slice(*_segment_bounds(norm, m.start(), m.end()))]
             # "一个月8000左右 跟爸妈住": with no repayment word in its clause, what a month brings in is income
             earning_verb = earning_verb or (m.group("cue") == "一个月" and len(norm.split()) >= 2
@@ -679,7 +691,8 @@ class OfflineCommandGenerator:
             said: dict[str, bool] = {}  # value -> ruled out
             for value, pattern in _enum_patterns().get(slot, []):
                 for m in pattern.finditer(norm):
-                    ruled_out = bool(cues.NEGATION.search(norm[max(0, m.start() - 8):m.start()])
+                    # 12 characters: "scrap the " / "no more " before the value in English
+                    ruled_out = bool(cues.NEGATION.search(norm[max(0, m.start() - 12):m.start()])
                                      or cues.NEGATIVE_AFTER.match(norm, m.end()))
                     said[value] = said.get(value, False) or ruled_out
                     if ruled_out:
@@ -715,6 +728,28 @@ class OfflineCommandGenerator:
                 commands.append(SetSlot(slot=slot, value=value))
                 seen.add(slot)
 
+    def _model_price(self, text: str, norm: str, slots: dict[str, Any]) -> None:
+        """'看中台18年的思域 8万5': the amount said right after a named model is that car's price."""
+        if {"vehicle_price", "budget"} & set(slots):
+            return
+        vehicle = self.catalogue.vehicle_in_text(text)
+        if vehicle is None:
+            return
+        for name in (vehicle.series, vehicle.series_en):
+            idx = norm.find(str(name).lower()) if name else -1
+            if idx < 0:
+                continue
+            end = idx + len(str(name))
+            q = _first_amount(norm, end, end + 6)
+            if q is None or q.kind != "money" or re.match(r"\s?(?:公里|km)", norm[q.end:q.end + 3]):
+                return
+            if re.match(r"[\s，,]?(?:首付|贷|借|月供)", norm[end:q.start]):
+                return
+            value = _money_value(q)
+            if value is not None and 10_000 <= value <= 5_000_000:
+                slots["vehicle_price"] = int(value)
+            return
+
     def _named_vehicle(self, state: SessionState, intent: str, text: str, slots: dict[str, Any]) -> str | None:
         """The catalogue car named while a car is being valued (the valuation needs the model, not the brand)."""
         if state.flow != "collateral_loan" and intent != "collateral_loan":
@@ -742,6 +777,11 @@ class OfflineCommandGenerator:
         if not correcting or len(slots) != 1:
             return slots
         (name, value), = slots.items()
+        if name in money and re.search(r"\d\s?(?:万|w|k)?" + cues.CAR_AFTER_AMOUNT.pattern, norm):
+            # "说错了 是20万的车": the amount describes the car, so it corrects the car's price (or budget)
+            target = next((t for t in ("vehicle_price", "budget") if t in state.slots), None)
+            if target is not None:
+                return {target: value}
         # "打错了 首付2万" names its fact: only a bare amount ("说错了，是22万") is retargeted.
         named = any(pattern.search(norm) for slot_name, pattern in cues.REL_SLOT if slot_name == name)
         if name in money and name not in state.slots and state.last_slots and not named:

@@ -299,7 +299,8 @@ _P = {
                          r"(?:个半月|个多月|个月|期(?!限|间|待|望|货|内|数)|months?|mos?\b|-month)"
                          r"|(\d{2})月(?!份|供|底|初|中|号|日)"),
     "years": re.compile(rf"({NUM})\s?(?:多)?\s?(年半|年(?!化|利|费|息|薪|收|纪|级|终)|years?|yrs?\b|-year)"),
-    "weeks": re.compile(rf"({NUM})\s?(?:个)?(?:星期|礼拜|周|weeks?)"),
+    # "周转" (tide over) and "周末" are not weeks: "借5万周转" is 5万 yuan
+    "weeks": re.compile(rf"({NUM})\s?(?:个)?(?:星期|礼拜|周(?!转|末|边|围)|weeks?)"),
     "days": re.compile(rf"({NUM})\s?(?:多)?\s?(?:天|日(?!期|本|产|子|常)|days?(?![a-z])|-days?(?![a-z]))"),
     "money": re.compile(rf"(?:[¥$]|rmb|cny)?\s?({NUM})\s?(多|来|余)?\s?({_MONEY_UNIT})?"),
 }
