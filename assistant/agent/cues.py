@@ -43,7 +43,7 @@ NAMED_LOAN = re.compile(r"装修贷|经营贷|信用贷|助学贷款|车位贷�
 # Lending apps named by the customer: two of them are two debts of one kind, both counted.
 NAMED_APP = re.compile(r"借呗|微粒贷|分期乐|美团(?:借钱|月付)|京东金条|金条|360借条|安逸花|招联(?:金融)?|有钱花|度小满|放心借|网商贷|花呗|白条")
 DEBT_EXISTING = re.compile(r"每月还|每个月还|月还|还着|在还|还有|已经|目前|现在|每月|每个月|月供|一个月|"
-                           r"\balready\b|\bcurrently\b|\bpay(?:ing)?\b|\bexisting\b|\bhave\b|\bgot\b")
+                           r"\balready\b|\bcurrently\b|\bpay(?:ing)?\b|\bexisting\b|\bhave\b|\bgot\b|\balso\b|there'?s|\btheres\b")
 # A generic 贷款 / loan is a debt only with words that say it is running now (not "the loan I want").
 DEBT_OTHER_EXISTING = re.compile(r"还着|在还|已经|目前|现在还|每月还|每个月还|还有(?:个|一笔)|\balready\b|\bcurrently\b|"
                                  r"\bexisting\b|\bpaying\b|\banother\b|\bother\b")
@@ -230,7 +230,7 @@ ASSESS_REQUEST = re.compile(
     r"看看我(?:能|可以|够)|我(?:这种|这样|这个)?(?:情况)?(?:能|可以|能不能)(?:贷|批|办)(?:下来|到)?(?:吗|多少)?|"
     r"(?:像我这样|像我这种|我这样|我这种|这样|这种情况|这情况|这个情况)(?:的)?(?:的话)?\s?(?:还|也)?(?:能|可以|能不能)(?:贷|批|办)(?:得)?(?:下来|到|款)|"
     r"能批吗|能不能批|批得下来|批不批|额度(?:有)?多少|\bassess|pre-?assess|check (?:if|whether) i|am i eligible|"
-    r"would i qualify|do i qualify|can i (?:get|be) (?:a loan|approved|qualified)(?!\s+(?:on|for)\s+(?:a|an|the)\s)|my chances")
+    r"would i qualify|do i qualify|(?:would|will|could) i (?:get|be) (?:approved|accepted|a loan)|can i (?:get|be) (?:a loan|approved|qualified)(?!\s+(?:on|for)\s+(?:a|an|the)\s)|my chances")
 EXPLICIT_ASSESS = re.compile(r"(?<!不用)(?<!不要)(?:评估|预审)(?:一下|下|看看)?(?:吧|呗)?|\bassess (?:me|my)|pre-?assess(?:ment)?|"
                              r"check (?:if|whether) i(?:'d| would)? (?:qualify|am eligible|get approved)|"
                              r"(?:我|我这|我这种|我这样)[^，。？?]{0,6}(?:能|可以|能不能)(?:过|批)(?:吗|不|么)?|"

@@ -60,6 +60,13 @@ FIELD_NAMES = {
 }
 
 
+def _elliptical(question: str) -> bool:
+    """A short follow-up that names no topic of its own ("要带啥材料过去", "how long does it take")."""
+    words = question.split()
+    cjk = sum(1 for ch in question if "\u4e00" <= ch <= "\u9fff")
+    return bool(cjk and cjk <= 10) or (not cjk and len(words) <= 6)
+
+
 class DialogueManager:
     """Commands in, a :class:`TurnDraft` out; the state is updated in place."""
 
@@ -411,8 +418,17 @@ class DialogueManager:
         """Each question answered from the knowledge base (in the customer's language), with its sources."""
         out: list[str] = []
         seen: set[str] = set()
+        # Only a lone question can continue the previous turn's topic; in "A? and B?" each names its own.
+        topic = run.state.last_topic if len(set(questions)) == 1 else None
         for question in dict.fromkeys(questions):
-            answer, citations = answer_question(run, question)
+            answer, citations = "", []
+            if topic and _elliptical(question):
+                # "要带啥材料过去" right after an answer on 解押: the question continues that topic.
+                answer, citations = answer_question(run, f"{topic} {question}")
+            if not answer:
+                answer, citations = answer_question(run, question)
+            if citations:
+                run.state.last_topic = citations[0].title
             if not answer:
                 out.append(run.pick(f"关于“{question}”，我在现有资料里没有找到确切答案，可以为您转人工确认。",
                                     f"On \"{question}\" I found nothing definite in our documents; a colleague "

@@ -106,10 +106,10 @@ class OfflineCommandGenerator:
         if said_age is not None and "age" not in slots and 18 <= int(said_age.group("age")) <= 80 and \
                 not re.match(r"\s?(?:万|千|w|k)", norm[said_age.end("age"):]):
             slots["age"] = int(said_age.group("age"))
+        approx = r"(?:\d\s?(?:万|w|k)?|[一二两三四五六七八九十]万)" + cues.APPROX_AFTER.pattern
         if "vehicle_price" in slots and "budget" not in slots and cues.BUY_CUE.search(norm) and \
-                self.catalogue.vehicle_in_text(text) is None and re.search(
-                    r"\d\s?(?:万|w|k)?" + cues.APPROX_AFTER.pattern + r"|[一二两三四五六七八九十]万" + cues.APPROX_AFTER.pattern,
-                    norm):
+                not re.search(r"车价|车款|裸车|落地|指导价|售价|price", norm) and \
+                self.catalogue.vehicle_in_text(text) is None and re.search(approx, norm):
             slots["budget"] = slots.pop("vehicle_price")  # "想买台suv 15万上下": shopping, no car chosen yet
         self._model_price(text, norm, slots)
         born = cues.BIRTH_YEAR.search(norm)

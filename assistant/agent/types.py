@@ -79,3 +79,4 @@ class SessionState(BaseModel):
     debts: dict[str, int] = Field(default_factory=dict)  # existing monthly repayments by kind
     last_quote: dict[str, Any] | None = None  # the last quote shown (for "第3期还多少")
     last_slots: list[str] = Field(default_factory=list)  # slots in the order last set (what an edit means)
+    last_topic: str | None = None  # the document the last knowledge answer came from ("要带啥材料" follows it)
