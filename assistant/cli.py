@@ -90,26 +90,77 @@ def _lazy(module: str, func: str) -> Handler:
     return run
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Help that shows every option's default and keeps the epilogs' line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        # A flag's False and an option whose default comes from settings (None, said in its help) add noise.
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every sub-command gets the same formatter (defaults shown), without repeating it at each call."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+_SERVE_SETTINGS = """settings that matter (environment, or a .env file; prefix LOAN_ASSISTANT_):
+  DATA_DIR          where the SQLite database, knowledge index and documents live (default: ./data)
+  DATABASE_URL      postgresql+psycopg://user:pass@host/db to share state between workers and hosts
+  CHROMA_URL        http://host:8000 of a Chroma server instead of the on-disk index
+  LLM_BASE_URL, LLM_API_KEY, LLM_MODEL   an OpenAI-compatible model server (DeepSeek, Qwen, vLLM,
+                    Ollama); unset = the offline engine
+  API_KEYS          comma-separated keys for the partner API, /metrics and /desk
+  ENVIRONMENT       production refuses to start without PII_KEY(_FILE) and AUDIT_KEY(_FILE)"""
+
+_EVAL_SUITES = """suites:
+  conversations   the scripted scenarios (eval/conversations/)
+  dialogue        realistic WeChat-style conversations written blind (eval/dialogue/)
+  guard_suite     the output guard's held-out adversarial suite (eval/guard/)
+  matching        vehicle + product matching cases (eval/matching/)
+  nlu             intent classifier and slot extraction on held-out utterances (eval/nlu/)
+  retrieval       knowledge search: hit rate and MRR on labelled questions (eval/retrieval/)
+  scoring         the risk model's discrimination and calibration (eval/scoring/)"""
+
+_BOOK_COLUMNS = """loans CSV (one row per loan):
+  required  loan_id, customer_id, product_id, principal, annual_rate, term_months, disbursed_on,
+            vehicle_price
+  optional  method, rate_type, upfront_fees, grade, region, industry, vehicle_brand, vehicle_series,
+            vehicle_condition, energy_type, body_type, vehicle_age_years, mileage_km, collateral_value,
+            insurance_expires_on, monthly_payment (checked against the quote)
+repayments CSV (one row per payment received):
+  required  event_id, loan_id, paid_on (YYYY-MM-DD), amount (yuan)
+  optional  channel (default auto_debit)
+A row that cannot be read is rejected with its line number; a loan or event already in the book is skipped."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and shell completion)."""
     parser = argparse.ArgumentParser(
-        prog="loan-assistant", description="汽车金融智能助手 / auto-finance loan assistant"
+        prog="loan-assistant", description="汽车金融智能助手 / auto-finance loan assistant",
+        formatter_class=_Formatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("serve", help="run the HTTP service (web chat at /)")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.add_argument("--workers", type=int, help="worker processes (default: settings.workers, 1); one per core "
-                   "serves many concurrent chats best")
+    p = sub.add_parser("serve", help="run the HTTP service (web chat at /)", epilog=_SERVE_SETTINGS)
+    p.add_argument("--host", help="address to listen on (default: LOAN_ASSISTANT_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: LOAN_ASSISTANT_PORT, 8000)")
+    p.add_argument("--workers", type=int, help="worker processes (default: LOAN_ASSISTANT_WORKERS, 1); one per "
+                   "core serves many concurrent chats best (use PostgreSQL or SQLite on one host)")
     p.set_defaults(handler=_serve)
 
     p = sub.add_parser("quote", help="price a loan: monthly payment, interest, APR")
     p.add_argument("--principal", required=True, help="贷款本金（元）")
     p.add_argument("--rate", required=True, help="年利率或年费率，小数：0.045")
     p.add_argument("--term", type=int, required=True, help="期数（月）")
-    p.add_argument("--method", default="equal_installment", choices=["equal_installment", "equal_principal"])
-    p.add_argument("--rate-type", default="nominal", choices=["nominal", "flat"])
+    p.add_argument("--method", default="equal_installment", choices=["equal_installment", "equal_principal"],
+                   help="还款方式：等额本息 / 等额本金 (repayment method)")
+    p.add_argument("--rate-type", default="nominal", choices=["nominal", "flat"],
+                   help="nominal = 年利率 on the balance; flat = 年费率 on the original principal (APR is higher)")
     p.add_argument("--fees", default="0", help="前期费用（元）")
     p.add_argument("--schedule", action="store_true", help="print the full schedule")
     p.set_defaults(handler=_quote)
@@ -118,8 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session", help="continue (or start) a session with this id")
     p.set_defaults(handler=_lazy("assistant.agent.terminal", "run"))
 
-    p = sub.add_parser("eval", help="run evaluation suites in eval/ and print their figures")
-    p.add_argument("suite", nargs="?", help="suite name (default: all)")
+    p = sub.add_parser("eval", help="run evaluation suites in eval/ and print their figures", epilog=_EVAL_SUITES)
+    p.add_argument("suite", nargs="?", help="suite name (default: all of them, in order)")
     p.set_defaults(handler=_eval)
 
     p = sub.add_parser("train", help="retrain a shipped model from public data (needs the [train] extra)")
@@ -131,8 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_lazy("assistant.nlu.training", "train_command"))
 
     p = sub.add_parser("actions", help="run the rasa-sdk action server (custom actions over the tools)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5055)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=5055, help="port (Rasa's endpoints.yml action_endpoint)")
     p.set_defaults(handler=_lazy("assistant.rasa_actions.server", "actions_command"))
 
     p = sub.add_parser("audit", help="the hash-chained audit trail")
@@ -176,21 +227,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("book", help="the loan book: simulate, import CSV, show a loan")
     book = p.add_subparsers(dest="book_command", required=True)
     b = book.add_parser("simulate", help="generate a labelled SIMULATED book (replaces the previous one)")
-    b.add_argument("--loans", type=int, default=3000)
-    b.add_argument("--seed", type=int, default=7)
+    b.add_argument("--loans", type=int, default=3000, help="how many loans to simulate")
+    b.add_argument("--seed", type=int, default=7, help="random seed (same seed, same book)")
     b.add_argument("--as-of", help="the book's date, YYYY-MM-DD (default: today)")
     b.set_defaults(handler=_lazy("assistant.lifecycle.commands", "simulate_command"))
-    b = book.add_parser("import", help="import loans or repayment events from CSV")
-    b.add_argument("csv")
-    b.add_argument("--kind", choices=["auto", "loans", "repayments"], default="auto")
+    b = book.add_parser("import", help="import loans or repayment events from CSV", epilog=_BOOK_COLUMNS)
+    b.add_argument("csv", help="UTF-8 CSV file with a header row (columns below)")
+    b.add_argument("--kind", choices=["auto", "loans", "repayments"], default="auto",
+                   help="auto: a header with event_id means repayment events, else loans")
     b.set_defaults(handler=_lazy("assistant.lifecycle.commands", "import_command"))
     b = book.add_parser("status", help="where a loan stands (JSON)")
-    b.add_argument("loan_id")
-    b.add_argument("--as-of")
+    b.add_argument("loan_id", help="the loan's id in the book")
+    b.add_argument("--as-of", help="the date to report on, YYYY-MM-DD (default: today, China time)")
     b.set_defaults(handler=_lazy("assistant.lifecycle.commands", "status_command"))
     t = train.add_parser("lifecycle", help="early-warning model, fitted on simulated books")
     t.add_argument("--loans", type=int, default=6000, help="loans per simulated book (3 books)")
-    t.add_argument("--seed", type=int, default=101)
+    t.add_argument("--seed", type=int, default=101, help="random seed of the simulated books")
     t.add_argument("--out", help="output path (default: assistant/models/lifecycle/early_warning.json)")
     t.set_defaults(handler=_lazy("assistant.lifecycle.commands", "train_command"))
 
