@@ -6,16 +6,21 @@ command line and tests pay only for what they touch.
 
 from __future__ import annotations
 
+import threading
 from functools import cached_property
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from assistant.domain.regulation import LenderCaps
 from assistant.errors import UpstreamUnavailable
+from assistant.logs import get_logger
 from assistant.settings import Settings
 from assistant.storage.db import create_all, make_engine, make_session_factory
+
+log = get_logger(__name__)
 
 
 class Services:
@@ -139,8 +144,13 @@ class Services:
 
         return NLU.from_settings(self.settings)
 
-    def warm_up(self) -> dict[str, Any]:
-        """Build what the service needs before taking traffic; returns what was prepared."""
+    def warm_up(self, *, index_in_background: bool = False) -> dict[str, Any]:
+        """Build what the service needs before taking traffic; returns what was prepared.
+
+        With ``index_in_background`` (the HTTP service) the knowledge index, which takes minutes on a
+        fresh DATA_DIR, is built in a thread: ``/health`` answers at once and ``/ready`` says when the
+        service can take traffic.
+        """
         from assistant.storage.crypto import warn_development_keys
 
         warn_development_keys(self.settings)
@@ -148,10 +158,47 @@ class Services:
         # Load every model once, before the first customer waits for it; a missing CJK font or model
         # file fails here, at startup, with a clear ConfigurationError.
         _ = self.catalogue, self.nlu, self.scorer, self.documents, self.chat
+        database = self.settings.resolved_database_url.split("://")[0]
+        if index_in_background:
+            self._knowledge_state = "building"
+            self._index_thread = threading.Thread(target=self._build_index, name="kb-index", daemon=True)
+            self._index_thread.start()
+            return {"database": database, "kb_chunks": "building"}
+        return {"database": database, "kb_chunks": self._build_index()}
+
+    def wait_for_index(self, timeout: float | None = None) -> None:
+        """Block until a background index build (if any) has finished; called at shutdown so no build is
+        left writing into a data directory being torn down."""
+        thread = getattr(self, "_index_thread", None)
+        if thread is not None:
+            thread.join(timeout)
+
+    def _build_index(self) -> int | str:
         try:
-            kb_chunks: int | str = len(self.retriever.chunks)
+            chunks: int | str = len(self.retriever.chunks)
+            self._knowledge_state = "ready"
         except UpstreamUnavailable as exc:
             # A Chroma server that is down must not keep the whole service from starting: the knowledge
             # endpoints answer 503 and the index is built on the first request after it is back.
-            kb_chunks = f"unavailable: {exc.code}"
-        return {"database": self.settings.resolved_database_url.split("://")[0], "kb_chunks": kb_chunks}
+            chunks = f"unavailable: {exc.code}"
+            self._knowledge_state = chunks
+        except Exception as exc:  # noqa: BLE001 — reported by /ready; the thread must not die silently
+            self._knowledge_state = f"error: {type(exc).__name__}"
+            log.exception("kb_build_failed")
+            chunks = self._knowledge_state
+        return chunks
+
+    def readiness(self) -> dict[str, Any]:
+        """Whether this process can take traffic: the database answers and the knowledge index is built."""
+        checks: dict[str, str] = {}
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 — any failure means not ready; the reason is reported
+            checks["database"] = f"error: {type(exc).__name__}"
+        state = getattr(self, "_knowledge_state", None)
+        if state is None:  # no warm-up ran (a test client, a CLI): ready once the index exists
+            state = "ready" if "retriever" in self.__dict__ else "not built"
+        checks["knowledge"] = state
+        return {"ready": checks["database"] == "ok" and state == "ready", "checks": checks}

@@ -45,9 +45,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        prepared = services.warm_up()
+        prepared = services.warm_up(index_in_background=True)  # /health answers while the index builds
         log.info("startup", version=__version__, **prepared)
         yield
+        services.wait_for_index()
 
     app = FastAPI(
         title="汽车金融智能助手 Loan Assistant",
