@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import errors as e
+from assistant.errors import describe_validation_error
 from assistant.logs import get_logger
 
 log = get_logger(__name__)
@@ -52,16 +53,14 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, d
 
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, str, str | None]:
     errors = exc.errors()
-    first = errors[0] if errors else {}
+    first = dict(errors[0]) if errors else {}
     kind = str(first.get("type", ""))
-    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
-    field = ".".join(loc) or None
     if kind == "json_invalid":
         return 400, "malformed_json", "请求体不是合法的JSON / the request body is not valid JSON", None
+    field, zh, en = describe_validation_error(first, skip=("body", "query", "path", "header", "cookie"))
     if kind == "missing":
         return 422, "invalid_input", f"缺少必填字段 {field} / missing required field {field}", field
-    msg = str(first.get("msg", "invalid value"))
-    return 422, "invalid_input", f"字段 {field or '请求体'} 无效：{msg} / invalid field {field or 'body'}: {msg}", field
+    return 422, "invalid_input", f"{zh} / {en}", field
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -82,7 +81,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, zh, en = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理", str(exc.detail)))
-        return JSONResponse(error_body(code, f"{zh} / {en}"), status_code=exc.status_code)
+        # Starlette puts ``Allow`` on a 405 (and may set other headers): the JSON body must not lose them.
+        return JSONResponse(error_body(code, f"{zh} / {en}"), status_code=exc.status_code,
+                            headers=dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
