@@ -43,6 +43,7 @@ class FuzzReport:
     requests: int = 0
     seconds: float = 0.0
     statuses: Counter[int] = field(default_factory=Counter)
+    by_operation: dict[str, Counter[int]] = field(default_factory=dict)
     server_errors: list[Finding] = field(default_factory=list)
     undocumented: list[Finding] = field(default_factory=list)
 
@@ -102,6 +103,7 @@ def _fuzz_operation(operation: Any, mode: GenerationMode, documented: set[str], 
             return
         status = response.status_code
         report.statuses[status] += 1
+        report.by_operation.setdefault(label, Counter())[status] += 1
         if status >= 500:
             report.server_errors.append(Finding(label, mode.value, status, response.text[:300], _request_of(case)))
         elif str(status) not in documented and "default" not in documented:
