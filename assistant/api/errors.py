@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from assistant import errors as e
 from assistant.errors import describe_validation_error
@@ -33,6 +34,16 @@ _HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
     404: ("not_found", "未找到该地址", "no such path"),
     405: ("method_not_allowed", "不支持该请求方法", "method not allowed"),
 }
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app serves at this request's path (for a 405's ``Allow``)."""
+    routes = request.app.router.routes
+    return [method for method in _METHODS
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)]
 
 
 def status_for(exc: e.AssistantError) -> int:
@@ -79,11 +90,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, message, field), status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, zh, en = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理", str(exc.detail)))
-        # Starlette puts ``Allow`` on a 405 (and may set other headers): the JSON body must not lose them.
-        return JSONResponse(error_body(code, f"{zh} / {en}"), status_code=exc.status_code,
-                            headers=dict(exc.headers) if exc.headers else None)
+        # Keep the headers Starlette set (the JSON body must not lose them); a 405's ``Allow`` is recomputed
+        # over every route of the path: Starlette names only the first route's methods (GET and POST
+        # /v1/kb/search are two routes).
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
+        return JSONResponse(error_body(code, f"{zh} / {en}"), status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
