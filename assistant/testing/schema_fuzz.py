@@ -68,17 +68,25 @@ def _request_of(case: Any) -> dict[str, Any]:
 def fuzz_app(app: Any, *, headers: dict[str, str] | None = None, max_examples: int = 25,
              seed_value: int = DEFAULT_SEED, modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE,
                                                                                GenerationMode.NEGATIVE),
-             openapi_path: str = "/openapi.json") -> FuzzReport:
-    """Fuzz every operation of ``app``'s OpenAPI document; the app's lifespan runs (schemathesis starts it)."""
+             openapi_path: str = "/openapi.json", operations: tuple[str, ...] | None = None) -> FuzzReport:
+    """Fuzz every operation of ``app``'s OpenAPI document (or only those labelled in ``operations``, e.g.
+    ``"POST /v1/quote"``); the app's lifespan runs for the duration."""
+    from schemathesis.python.asgi import shutdown_lifespans
+
     started = time.perf_counter()
-    schema = schemathesis.openapi.from_asgi(openapi_path, app)
     report = FuzzReport()
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        report.operations += 1
-        documented = _documented(operation)
-        for mode in modes:
-            _fuzz_operation(operation, mode, documented, headers or {}, max_examples, seed_value, report)
+    try:
+        schema = schemathesis.openapi.from_asgi(openapi_path, app)
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if operations is not None and operation.label not in operations:
+                continue
+            report.operations += 1
+            documented = _documented(operation)
+            for mode in modes:
+                _fuzz_operation(operation, mode, documented, headers or {}, max_examples, seed_value, report)
+    finally:
+        shutdown_lifespans()  # the app's lifespan (started by schemathesis) ends with the run
     report.seconds = time.perf_counter() - started
     return report
 
