@@ -155,3 +155,23 @@ def test_tools_refuse_implausible_arguments(api: TestClient, tool: str, argument
     assert caught.value.field == field
     assert CHINESE.search(caught.value.zh) and caught.value.en
 
+
+
+# --- chat: an absurd amount gets a clear answer, not a crash nor a question for what was just said ------------
+@pytest.mark.parametrize("message", [
+    "车价1000000000000000000000000000000元首付三成36期月供多少",
+    "贷100000000000000000000000000000万，36期，年利率4.5%，月供多少",
+    "预算99999999999999999999想买SUV",
+])
+def test_a_30_digit_amount_in_chat_is_answered_clearly(api: TestClient, message: str) -> None:
+    res = api.post("/v1/chat", json={"message": message})
+    assert res.status_code == 200
+    assert "超出了可受理的范围" in res.json()["reply"] and "1,000万元" in res.json()["reply"]
+    session = res.json()["session_id"]
+    transcript = api.get(f"/v1/chat/{session}").json()["transcript"]
+    assert any(message in str(entry) for entry in transcript)  # what the customer said is kept
+
+
+def test_a_phone_number_is_not_taken_for_an_amount(api: TestClient) -> None:
+    res = api.post("/v1/chat", json={"message": "我的电话是13812345678，预算15万想买SUV"})
+    assert res.status_code == 200 and "超出了可受理的范围" not in res.json()["reply"]
