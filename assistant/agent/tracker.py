@@ -33,7 +33,7 @@ from assistant.agent.flows.collateral import VEHICLE_MODEL
 from assistant.agent.guard import is_injection
 from assistant.agent.slot_schema import WHO_SLOTS
 from assistant.agent.types import SessionState
-from assistant.domain.limits import MAX_PRICE_YUAN, MAX_WEALTH_YUAN
+from assistant.domain.limits import MAX_WEALTH_YUAN
 from assistant.nlu.numbers import find_quantities, to_number
 from assistant.nlu.slots import extract_slots, prepare
 
@@ -46,23 +46,33 @@ RULE_PRONE = frozenset({"eligibility_check", "apply", "collateral_loan"})
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
-# A number right after one of these is an amount of money even without a unit (车价1000000000000).
-_MONEY_BEFORE = re.compile(r"(?:车价|预算|价格|落地价?|月薪|工资|收入|首付|贷款?|借|本金|budget|price|income|loan)\s?$")
+# Cue right before an amount → the slot it states (a number after one is money even without a unit).
+_AMOUNT_CUES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:车价|价格|落地价?|price)\s?$"), "vehicle_price"),
+    (re.compile(r"(?:预算|budget)\s?$"), "budget"),
+    (re.compile(r"(?:月薪|工资|收入|income)\s?$"), "monthly_income"),
+    (re.compile(r"首付\s?$"), "down_payment"),
+    (re.compile(r"(?:贷款?|借|本金|loan)\s?$"), "loan_amount"),
+)
 
 
-def _absurd_amount(norm: str) -> Clarify | None:
-    """A question back when the message states an amount of money beyond any household's means (over
-    ``MAX_WEALTH_YUAN``): the NLU would drop it as implausible and the reply would ask for it again."""
+def absurd_amounts(message: str) -> list[str]:
+    """The slots of amounts of money in ``message`` beyond any household's means (over ``MAX_WEALTH_YUAN``,
+    e.g. a 30-digit price). The NLU drops such a number as implausible, so the turn would silently ask for
+    what was just said; the engine says the figure is out of range instead. A bare long number with no money
+    cue (a phone, an order number) is no amount."""
+    norm = _fix_typos(prepare(message.strip()))
+    found: list[str] = []
     for q in find_quantities(norm):
         if q.kind not in ("money", "number") or q.value <= MAX_WEALTH_YUAN:
             continue
-        if q.kind == "number" and not _MONEY_BEFORE.search(norm[max(0, q.start - 4):q.start]):
-            continue  # a phone or ID number, an order number: not an amount
-        return Clarify(zh=f"您说的金额超出了可受理的范围（车价、贷款金额最多{MAX_PRICE_YUAN // 10_000:,}万元），"
-                          "请确认一下具体是多少？",
-                       en=f"That amount is beyond anything we can handle (a car price or loan is at most "
-                          f"{MAX_PRICE_YUAN:,} yuan); what is the actual figure?")
-    return None
+        before = norm[max(0, q.start - 4):q.start]
+        slot = next((name for pattern, name in _AMOUNT_CUES if pattern.search(before)), None)
+        if slot is None and q.kind == "money":
+            slot = "vehicle_price"  # "1000000000000元的车": the price is what a bare sum of money means here
+        if slot is not None and slot not in found:
+            found.append(slot)
+    return found
 
 
 class OfflineCommandGenerator:
@@ -83,10 +93,6 @@ class OfflineCommandGenerator:
         if not re.search(r"[\w\u4e00-\u9fff]", text):
             return [Clarify(zh="", en="")], state.last_intent or "out_of_scope", 0.0
         norm = _fix_typos(prepare(text))
-        absurd = _absurd_amount(norm)
-        if absurd is not None:
-            # A 30-digit price is a typo or a probe: say so, rather than drop it and ask for what was said.
-            return [absurd], state.flow or state.last_intent or "payment_calculation", 1.0
         consent = self._consent(state, norm)
         if consent is not None and not consent.given:
             return [consent], state.flow or "eligibility_check", 1.0

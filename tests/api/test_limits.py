@@ -166,7 +166,7 @@ def test_tools_refuse_implausible_arguments(api: TestClient, tool: str, argument
 def test_a_30_digit_amount_in_chat_is_answered_clearly(api: TestClient, message: str) -> None:
     res = api.post("/v1/chat", json={"message": message})
     assert res.status_code == 200
-    assert "超出了可受理的范围" in res.json()["reply"] and "1,000万元" in res.json()["reply"]
+    assert "数字看起来不太对（超出了合理范围）" in res.json()["reply"]
     session = res.json()["session_id"]
     transcript = api.get(f"/v1/chat/{session}").json()["transcript"]
     assert any(message in str(entry) for entry in transcript)  # what the customer said is kept
@@ -174,4 +174,4 @@ def test_a_30_digit_amount_in_chat_is_answered_clearly(api: TestClient, message:
 
 def test_a_phone_number_is_not_taken_for_an_amount(api: TestClient) -> None:
     res = api.post("/v1/chat", json={"message": "我的电话是13812345678，预算15万想买SUV"})
-    assert res.status_code == 200 and "超出了可受理的范围" not in res.json()["reply"]
+    assert res.status_code == 200 and "超出了合理范围" not in res.json()["reply"]
