@@ -27,6 +27,9 @@ MAX_WEALTH_YUAN = 1_000_000_000
 # Terms: the longest instalment contract a lender writes on a car (leases included) is ten years.
 MIN_TERM_MONTHS = 1
 MAX_TERM_MONTHS = 120
+# A term a customer may *ask* about (matching, valuation): beyond the legal caps but still a number of
+# months, so the answer is the rule that excludes it (the 60-month cap), not a 422. 50 years is no loan.
+MAX_ASKED_TERM_MONTHS = 600
 # Rates as fractions: the judicial ceiling for private lending is below 36 % a year.
 MAX_ANNUAL_RATE = Decimal("0.36")
 # Cars: age and odometer.
@@ -58,5 +61,6 @@ LoanYuan = Annotated[FiniteDecimal, Field(gt=0, le=MAX_LOAN_YUAN)]
 MonthlyYuan = Annotated[FiniteDecimal, Field(ge=0, le=MAX_MONTHLY_YUAN)]
 WealthYuan = Annotated[FiniteDecimal, Field(ge=0, le=MAX_WEALTH_YUAN)]
 TermMonths = Annotated[Int, Field(ge=MIN_TERM_MONTHS, le=MAX_TERM_MONTHS)]
+AskedTermMonths = Annotated[Int, Field(ge=MIN_TERM_MONTHS, le=MAX_ASKED_TERM_MONTHS)]
 AnnualRate = Annotated[FiniteDecimal, Field(ge=0, lt=MAX_ANNUAL_RATE)]
 Offset = Annotated[Int, Field(ge=0, le=MAX_OFFSET)]

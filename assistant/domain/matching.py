@@ -47,12 +47,12 @@ from assistant.domain.limits import (
     MAX_PERSON_AGE,
     MAX_VEHICLE_AGE_YEARS,
     AmountYuan,
+    AskedTermMonths,
     FiniteDecimal,
     Int,
     LoanYuan,
     MonthlyYuan,
     PriceYuan,
-    TermMonths,
     WealthYuan,
 )
 from assistant.domain.money import ZERO, Money, Rate, fen, percent_str, yuan_str
@@ -107,7 +107,7 @@ class MatchProfile(BaseModel):
     down_payment: AmountYuan | None = Field(default=None, description="down payment, yuan")
     down_payment_ratio: FiniteDecimal | None = Field(default=None, ge=0, le=1)
     loan_amount: LoanYuan | None = Field(default=None, description="amount they want to borrow, yuan")
-    term_months: TermMonths | None = None
+    term_months: AskedTermMonths | None = None
     monthly_income: MonthlyYuan | None = None
     monthly_debt_payments: MonthlyYuan | None = Field(default=None, description="existing monthly repayments")
     debt: WealthYuan | None = Field(default=None, description="outstanding debt elsewhere, yuan")

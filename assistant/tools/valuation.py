@@ -10,12 +10,12 @@ from assistant.domain.catalogue import BodyType, Catalogue, EnergyType, Grade, S
 from assistant.domain.limits import (
     MAX_MILEAGE_KM,
     MAX_PERSON_AGE,
+    AskedTermMonths,
     FiniteDecimal,
     Int,
     LoanYuan,
     MonthlyYuan,
     PriceYuan,
-    TermMonths,
 )
 from assistant.domain.matching import CollateralOffer, MatchProfile, collateral_offer
 from assistant.domain.money import Money, Rate
@@ -48,7 +48,7 @@ class ValueVehicleIn(BaseModel):
     product_id: str = Field(default="car_title_loan",
                             description="car_title_loan (车抵贷, default) | used_car_loan | sale_leaseback")
     loan_amount: LoanYuan | None = Field(default=None, description="Amount wanted, yuan (default: the maximum)")
-    term_months: TermMonths | None = None
+    term_months: AskedTermMonths | None = None
     monthly_income: MonthlyYuan | None = None
     monthly_debt_payments: MonthlyYuan | None = None
     age: Int | None = Field(default=None, ge=0, le=MAX_PERSON_AGE)
