@@ -54,7 +54,7 @@ Int = Annotated[int, BeforeValidator(refuse_bool)]
 # A finite Decimal (NaN and Infinity refused); bounds go in ``Field``.
 FiniteDecimal = Annotated[Decimal, Field(allow_inf_nan=False)]
 
-# The common shapes, with their bounds. ``…Positive`` means > 0, the others ≥ 0.
+# The common shapes, with their bounds: a price and a loan are > 0, other amounts ≥ 0.
 PriceYuan = Annotated[FiniteDecimal, Field(gt=0, le=MAX_PRICE_YUAN)]
 AmountYuan = Annotated[FiniteDecimal, Field(ge=0, le=MAX_PRICE_YUAN)]
 LoanYuan = Annotated[FiniteDecimal, Field(gt=0, le=MAX_LOAN_YUAN)]
@@ -63,4 +63,3 @@ WealthYuan = Annotated[FiniteDecimal, Field(ge=0, le=MAX_WEALTH_YUAN)]
 TermMonths = Annotated[Int, Field(ge=MIN_TERM_MONTHS, le=MAX_TERM_MONTHS)]
 AskedTermMonths = Annotated[Int, Field(ge=MIN_TERM_MONTHS, le=MAX_ASKED_TERM_MONTHS)]
 AnnualRate = Annotated[FiniteDecimal, Field(ge=0, lt=MAX_ANNUAL_RATE)]
-Offset = Annotated[Int, Field(ge=0, le=MAX_OFFSET)]
