@@ -36,30 +36,29 @@ DESCRIPTIONS: dict[int, str] = {
     401: "缺少或错误的API密钥（X-API-Key） / missing or wrong API key (X-API-Key)",
     403: "密钥没有该权限，或签名无效 / the key lacks the scope, or the signature is wrong",
     404: "不存在（会话、贷款、文件、车型…） / not found (session, loan, document, car…)",
-    409: "与现有数据冲突 / conflicts with existing data",
     413: "请求体过大 / the request body is over the limit",
     422: "输入无效或超出可受理范围（消息指明字段） / invalid or out-of-range input (the message names the field)",
     429: "请求过于频繁，见 Retry-After / rate limited, see Retry-After",
-    503: "依赖的服务暂时不可用（知识库、大模型） / a dependency is unavailable (knowledge index, LLM)",
+    503: "知识库服务暂时不可用 / the knowledge index (Chroma server) is unavailable",
 }
 
 # What handlers raise themselves, beyond what their shape implies: (method, path) → statuses.
 ROUTE_ERRORS: dict[tuple[str, str], set[int]] = {
-    ("POST", "/v1/chat"): {404, 503},  # an unknown or expired session id; the model endpoint down
-    ("POST", "/v1/chat/stream"): {404, 503},
-    ("POST", "/v1/copilot"): {404, 503},
+    # An unknown or expired session id. (A model endpoint that is down is no error here: the turn falls
+    # back to the offline engine, and a refusal inside a turn is said in the reply.)
+    ("POST", "/v1/chat"): {404},
+    ("POST", "/v1/chat/stream"): {404},
+    ("POST", "/v1/copilot"): {404},
     ("GET", "/v1/kb/search"): {503},  # the Chroma server down
     ("POST", "/v1/kb/search"): {503},
     ("POST", "/v1/valuation"): {404},  # a car the catalogue does not know
-    ("POST", "/v1/match/explain"): {404},
     # A key (with the documents scope) or the owning session: both checked by the handler.
     ("POST", "/v1/documents"): {401, 403, 404, 429},
     ("GET", "/v1/documents/{document_id}"): {401, 403, 429},
     # WeChat's callback: signature / timestamp (403), channel not configured (404), bad XML (400).
     ("GET", "/wechat"): {403, 404},
     ("POST", "/wechat"): {400, 403, 404, 413},
-    ("POST", "/v1/lifecycle/contacts"): {404},  # conduct rules are a 422 (rule_violation)
-    ("POST", "/v1/lifecycle/loans"): {404},  # an unknown product
+    ("POST", "/v1/lifecycle/contacts"): {404},  # an unknown loan; conduct rules are a 422 (rule_violation)
 }
 # Routes whose handler checks credentials itself: the security requirement to document.
 ROUTE_SECURITY: dict[tuple[str, str], list[dict[str, list[str]]]] = {
