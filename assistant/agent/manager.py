@@ -314,6 +314,10 @@ class DialogueManager:
                 state.slots[cmd.slot] = "bev" if cmd.value == "phev" else "phev"
         changed.add(cmd.slot)
 
+    def out_of_range(self, state: SessionState, slot: str) -> str:
+        """The reply's note that a figure stated for ``slot`` is outside any plausible range."""
+        return self._out_of_range(state, slot)
+
     def _out_of_range(self, state: SessionState, slot: str) -> str:
         spec = SLOT_SPECS.get(slot)
         zh, en = (spec.zh, spec.en) if spec else (slot, slot)

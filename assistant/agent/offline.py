@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.agent.manager import DialogueManager
 from assistant.agent.prompts import PromptLibrary
-from assistant.agent.tracker import OfflineCommandGenerator
+from assistant.agent.tracker import OfflineCommandGenerator, absurd_amounts
 from assistant.agent.turn import TurnDraft
 from assistant.agent.types import SessionState
 from assistant.tools.registry import ToolContext, load_all_tools
@@ -32,4 +32,10 @@ class OfflineEngine:
     def turn(self, state: SessionState, message: str, ctx: ToolContext) -> TurnDraft:
         """Handle one customer message, updating ``state`` in place."""
         commands, intent, confidence = self.generator.generate(state, message)
-        return self.manager.handle(state, commands, message.strip(), ctx, intent=intent, confidence=confidence)
+        draft = self.manager.handle(state, commands, message.strip(), ctx, intent=intent, confidence=confidence)
+        absurd = absurd_amounts(message)
+        if absurd and draft.reply:
+            # The rest of the message still counts (the flow asks for the figure again); say why first.
+            notes = "".join(self.manager.out_of_range(state, slot) for slot in absurd)
+            draft.reply = f"{notes}\n\n{draft.reply}"
+        return draft

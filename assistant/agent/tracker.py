@@ -34,6 +34,7 @@ from assistant.agent.flows.collateral import VEHICLE_MODEL
 from assistant.agent.guard import is_injection
 from assistant.agent.slot_schema import MONEY_SLOTS, WHO_SLOTS
 from assistant.agent.types import SessionState
+from assistant.domain.limits import MAX_WEALTH_YUAN
 from assistant.nlu.numbers import find_quantities, to_number
 from assistant.nlu.slots import extract_slots, prepare
 
@@ -44,6 +45,35 @@ WEAK_CONFIDENCE = 0.55
 # Intents whose "能…吗" form is usually a rule question rather than a request to be assessed.
 RULE_PRONE = frozenset({"eligibility_check", "apply", "collateral_loan"})
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+# Cue right before an amount → the slot it states (a number after one is money even without a unit).
+_AMOUNT_CUES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:车价|价格|落地价?|price)\s?$"), "vehicle_price"),
+    (re.compile(r"(?:预算|budget)\s?$"), "budget"),
+    (re.compile(r"(?:月薪|工资|收入|income)\s?$"), "monthly_income"),
+    (re.compile(r"首付\s?$"), "down_payment"),
+    (re.compile(r"(?:贷款?|借|本金|loan)\s?$"), "loan_amount"),
+)
+
+
+def absurd_amounts(message: str) -> list[str]:
+    """The slots of amounts of money in ``message`` beyond any household's means (over ``MAX_WEALTH_YUAN``,
+    e.g. a 30-digit price). The NLU drops such a number as implausible, so the turn would silently ask for
+    what was just said; the engine says the figure is out of range instead. A bare long number with no money
+    cue (a phone, an order number) is no amount."""
+    norm = _fix_typos(prepare(message.strip()))
+    found: list[str] = []
+    for q in find_quantities(norm):
+        if q.kind not in ("money", "number") or q.value <= MAX_WEALTH_YUAN:
+            continue
+        before = norm[max(0, q.start - 4):q.start]
+        slot = next((name for pattern, name in _AMOUNT_CUES if pattern.search(before)), None)
+        if slot is None and q.kind == "money":
+            slot = "vehicle_price"  # "1000000000000元的车": the price is what a bare sum of money means here
+        if slot is not None and slot not in found:
+            found.append(slot)
+    return found
 
 
 class OfflineCommandGenerator:

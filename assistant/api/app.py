@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from assistant import __version__
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from assistant.api.openapi import annotate_routes, install_openapi
 from assistant.logs import configure_logging, get_logger
 from assistant.services import Services
 from assistant.settings import Settings, get_settings
@@ -68,7 +69,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if exc.name == f"assistant.api.routes.{name}":
                 continue
             raise
+        annotate_routes(module.router)  # error responses and security in the OpenAPI document
         app.include_router(module.router)
+    install_openapi(app)
     return app
 
 

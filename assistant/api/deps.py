@@ -7,6 +7,9 @@ Access policy (partner vs customer):
   must be valid (``quote``: and have the scope) and its per-key limit applies; anonymous chat (both
   endpoints) and knowledge-base search are rate-limited per client address, chat also per session id
   (``session_rate_limit_per_minute``).
+- staff endpoints need ``X-API-Key`` with their scope: ``/metrics`` (``metrics``), the agent desk page
+  ``/desk`` (``copilot``; from a browser, the key typed once into its login form is kept in an HttpOnly
+  cookie), the loan book (``lifecycle``). With no keys configured they answer 401, like every keyed route.
 - partner endpoints need ``X-API-Key`` with the matching scope: ``score`` and ``match`` (the credit
   model and the dealer's offers are not for anonymous probing), ``copilot``, and ``documents`` when not
   asked by the customer's own session. Missing or unknown key → 401, key without the scope → 403, over
@@ -28,6 +31,7 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
 from assistant.api.ratelimit import RateLimiter, build_limiter, retry_after_header
+from assistant.apikeys import parse_api_keys
 from assistant.errors import Forbidden, RateLimited, Unauthorized
 from assistant.services import Services
 from assistant.tools.registry import ToolContext
@@ -59,15 +63,6 @@ def tool_context(request: Request) -> ToolContext:
     elif route in KEYED_OPTIONAL_ROUTES and request.headers.get("x-api-key"):
         check_api_key(request, KEYED_OPTIONAL_ROUTES[route])
     return ToolContext(services=get_services(request), channel="api")
-
-
-def parse_api_keys(entries: list[str]) -> dict[str, frozenset[str] | None]:
-    """``key`` → all scopes (None); ``key:score+match`` → those scopes."""
-    keys: dict[str, frozenset[str] | None] = {}
-    for entry in entries:
-        key, _, scopes = entry.partition(":")
-        keys[key] = frozenset(s for s in scopes.split("+") if s) if scopes else None
-    return keys
 
 
 # Each limit: the setting that holds it. ``key`` counts requests per API key, or per client address
@@ -132,10 +127,13 @@ def _key_bucket(key: str) -> str:
     return "key:" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def check_api_key(request: Request, scope: str) -> str:
-    """Return the caller's key if it is known and allowed ``scope``; 401/403/429 otherwise."""
+def check_api_key(request: Request, scope: str, key: str | None = None) -> str:
+    """Return the caller's key if it is known and allowed ``scope``; 401/403/429 otherwise.
+
+    The key is the ``X-API-Key`` header unless ``key`` is given (a staff page's login cookie)."""
     keys = parse_api_keys(get_services(request).settings.api_keys)
-    key = request.headers.get("x-api-key", "")
+    if key is None:
+        key = request.headers.get("x-api-key", "")
     if not key:
         raise Unauthorized("缺少或错误的API密钥（X-API-Key）", "missing or wrong API key (X-API-Key)")
     _refuse_locked_out(request)
@@ -155,6 +153,7 @@ def require_scope(scope: str) -> Callable[[Request], str]:
         return check_api_key(request, scope)
 
     dependency.__name__ = f"require_{scope}_key"
+    dependency.access = ("key", scope)  # type: ignore[attr-defined]  # read by api/openapi.py
     return dependency
 
 
@@ -183,6 +182,7 @@ def open_access(scope: str) -> Callable[[Request], str | None]:
         return None
 
     dependency.__name__ = f"open_{scope}"
+    dependency.access = ("optional", scope)  # type: ignore[attr-defined]  # read by api/openapi.py
     return dependency
 
 
@@ -204,6 +204,7 @@ async def chat_access(request: Request) -> str | None:
     return await run_in_threadpool(_chat_limits, request, session_id)
 
 
+chat_access.access = ("optional", "chat")  # type: ignore[attr-defined]  # read by api/openapi.py
 _open_chat = open_access("chat")
 
 

@@ -8,8 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from assistant import errors as e
+from assistant.errors import describe_validation_error
 from assistant.logs import get_logger
 
 log = get_logger(__name__)
@@ -34,6 +36,16 @@ _HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
 }
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app serves at this request's path (for a 405's ``Allow``)."""
+    routes = request.app.router.routes
+    return [method for method in _METHODS
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)]
+
+
 def status_for(exc: e.AssistantError) -> int:
     """The HTTP status of an assistant error (nearest registered base class)."""
     for cls in type(exc).__mro__:
@@ -52,16 +64,14 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, d
 
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, str, str | None]:
     errors = exc.errors()
-    first = errors[0] if errors else {}
+    first = dict(errors[0]) if errors else {}
     kind = str(first.get("type", ""))
-    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
-    field = ".".join(loc) or None
     if kind == "json_invalid":
         return 400, "malformed_json", "请求体不是合法的JSON / the request body is not valid JSON", None
+    field, zh, en = describe_validation_error(first, skip=("body", "query", "path", "header", "cookie"))
     if kind == "missing":
         return 422, "invalid_input", f"缺少必填字段 {field} / missing required field {field}", field
-    msg = str(first.get("msg", "invalid value"))
-    return 422, "invalid_input", f"字段 {field or '请求体'} 无效：{msg} / invalid field {field or 'body'}: {msg}", field
+    return 422, "invalid_input", f"{zh} / {en}", field
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -80,9 +90,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, message, field), status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, zh, en = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理", str(exc.detail)))
-        return JSONResponse(error_body(code, f"{zh} / {en}"), status_code=exc.status_code)
+        # Keep the headers Starlette set (the JSON body must not lose them); a 405's ``Allow`` is recomputed
+        # over every route of the path: Starlette names only the first route's methods (GET and POST
+        # /v1/kb/search are two routes).
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
+        return JSONResponse(error_body(code, f"{zh} / {en}"), status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

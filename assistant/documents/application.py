@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assistant.domain.catalogue import EarlyRepayment, ProductKind
+from assistant.domain.limits import AmountYuan, Int, LoanYuan, PriceYuan
 from assistant.domain.money import Money, Rate
 from assistant.domain.regulation import Condition
 from assistant.domain.schedule import Method, RateType
@@ -100,7 +101,7 @@ class VehicleInfo(BaseModel):
 
     brand: str = Field(min_length=1, max_length=40)
     series: str = Field(min_length=1, max_length=60)
-    price: Decimal = Field(gt=0, le=100_000_000, description="车辆价格（元）；车抵贷/回租为评估价")
+    price: PriceYuan = Field(description="车辆价格（元）；车抵贷/回租为评估价")
     vin: str | None = Field(default=None, description="17位车辆识别代号（VIN）")
     plate_number: str | None = Field(default=None, max_length=12, description="车牌号（已上牌车辆）")
     condition: Condition = Condition.NEW
@@ -164,12 +165,12 @@ class Application(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    principal: Decimal = Field(gt=0, le=100_000_000, description="贷款本金/融资金额（元）")
+    principal: LoanYuan = Field(description="贷款本金/融资金额（元）")
     annual_rate: Decimal = Field(ge=0, lt=Decimal("0.36"), description="年利率或年费率，小数（0.045）")
-    term_months: int = Field(ge=1, le=60, description="期数（月）")
+    term_months: Int = Field(ge=1, le=60, description="期数（月）")
     method: Method | None = Field(default=None, description="equal_installment | equal_principal")
     rate_type: RateType | None = Field(default=None, description="nominal（利率） | flat（费率）")
-    upfront_fees: Decimal | None = Field(default=None, ge=0, description="前期费用合计（元）")
+    upfront_fees: AmountYuan | None = Field(default=None, description="前期费用合计（元）")
     fees: list[FeeItem] | None = Field(default=None, description="前期费用明细；合计须等于 upfront_fees")
     product_id: str | None = Field(default=None, max_length=64, description="金融产品编号（产品目录）")
     product_kind: ProductKind | None = Field(
@@ -177,8 +178,8 @@ class Application(BaseModel):
     )
     early_repayment: EarlyRepayment | None = None
     gps_required: bool | None = None
-    cooling_off_days: int | None = Field(default=None, ge=0, le=30, description="放款后免违约金结清的天数")
-    down_payment: Decimal | None = Field(default=None, ge=0)
+    cooling_off_days: Int | None = Field(default=None, ge=0, le=30, description="放款后免违约金结清的天数")
+    down_payment: AmountYuan | None = None
     purpose: str | None = Field(default=None, max_length=100, description="借款用途（车抵贷）")
     borrower: Borrower | None = None
     vehicle: VehicleInfo | None = None

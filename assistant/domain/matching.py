@@ -41,6 +41,20 @@ from assistant.domain.catalogue import (
     Purpose,
     Vehicle,
 )
+from assistant.domain.limits import (
+    MAX_MILEAGE_KM,
+    MAX_MONTHLY_YUAN,
+    MAX_PERSON_AGE,
+    MAX_VEHICLE_AGE_YEARS,
+    AmountYuan,
+    AskedTermMonths,
+    FiniteDecimal,
+    Int,
+    LoanYuan,
+    MonthlyYuan,
+    PriceYuan,
+    WealthYuan,
+)
 from assistant.domain.money import ZERO, Money, Rate, fen, percent_str, yuan_str
 from assistant.domain.quote import MAX_TERM_MONTHS, Quote, QuoteRequest, build_quote
 from assistant.domain.regulation import (
@@ -88,32 +102,32 @@ class MatchProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    budget: Decimal | None = Field(default=None, ge=0, description="car budget, yuan")
-    vehicle_price: Decimal | None = Field(default=None, gt=0, description="price of the car they want, yuan")
-    down_payment: Decimal | None = Field(default=None, ge=0, description="down payment, yuan")
-    down_payment_ratio: Decimal | None = Field(default=None, ge=0, le=1)
-    loan_amount: Decimal | None = Field(default=None, gt=0, description="amount they want to borrow, yuan")
-    term_months: int | None = Field(default=None, ge=1, le=600)
-    monthly_income: Decimal | None = Field(default=None, ge=0)
-    monthly_debt_payments: Decimal | None = Field(default=None, ge=0, description="existing monthly repayments")
-    debt: Decimal | None = Field(default=None, ge=0, description="outstanding debt elsewhere, yuan")
+    budget: AmountYuan | None = Field(default=None, description="car budget, yuan")
+    vehicle_price: PriceYuan | None = Field(default=None, description="price of the car they want, yuan")
+    down_payment: AmountYuan | None = Field(default=None, description="down payment, yuan")
+    down_payment_ratio: FiniteDecimal | None = Field(default=None, ge=0, le=1)
+    loan_amount: LoanYuan | None = Field(default=None, description="amount they want to borrow, yuan")
+    term_months: AskedTermMonths | None = None
+    monthly_income: MonthlyYuan | None = None
+    monthly_debt_payments: MonthlyYuan | None = Field(default=None, description="existing monthly repayments")
+    debt: WealthYuan | None = Field(default=None, description="outstanding debt elsewhere, yuan")
     body_type: BodyType | None = None
     energy_type: EnergyType | None = None
     vehicle_condition: Condition | None = None
     brand: str | None = None
-    seats: int | None = Field(default=None, ge=2, le=9, description="minimum seats")
+    seats: Int | None = Field(default=None, ge=2, le=9, description="minimum seats")
     vehicle: str | None = Field(default=None, description="a specific car: catalogue id or 'brand series'")
-    age: int | None = Field(default=None, ge=0, le=120)
-    vehicle_age_years: Decimal | None = Field(default=None, ge=0, le=50)
-    mileage_km: int | None = Field(default=None, ge=0, le=2_000_000)
+    age: Int | None = Field(default=None, ge=0, le=MAX_PERSON_AGE)
+    vehicle_age_years: FiniteDecimal | None = Field(default=None, ge=0, le=MAX_VEHICLE_AGE_YEARS)
+    mileage_km: Int | None = Field(default=None, ge=0, le=MAX_MILEAGE_KM)
     has_delinquency: bool | None = None
     risk_grade: Grade | None = None
     use: Use | None = None
     product_id: str | None = Field(default=None, description="a preferred finance product id")
     city: str | None = None
-    max_monthly_payment: Decimal | None = Field(default=None, gt=0,
+    max_monthly_payment: FiniteDecimal | None = Field(default=None, gt=0, le=MAX_MONTHLY_YUAN,
                                                 description="the customer's own monthly-payment cap, yuan")
-    budget_min: Decimal | None = Field(default=None, ge=0, description="lower end of a price range, yuan")
+    budget_min: AmountYuan | None = Field(default=None, description="lower end of a price range, yuan")
     employment_type: Literal["fixed", "freelance", "part_time", "self_employed", "other"] | None = Field(
         default=None, description="how the applicant earns: it decides the income proof asked for")
     income_in_cash: bool | None = Field(default=None, description="wages paid in cash (no bank-statement income)")

@@ -35,6 +35,16 @@ from sqlalchemy import String, delete, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.domain.limits import (
+    MAX_LOAN_YUAN,
+    MAX_MILEAGE_KM,
+    AmountYuan,
+    AnnualRate,
+    FiniteDecimal,
+    Int,
+    LoanYuan,
+    PriceYuan,
+)
 from assistant.domain.money import Money, Rate, fen, percent_str, to_decimal
 from assistant.domain.quote import Quote, QuoteRequest, build_quote, check_consistency
 from assistant.domain.schedule import Method, RateType
@@ -130,10 +140,10 @@ class VehicleInfo(BaseModel):
     condition: Literal["new", "used"] = "new"
     energy_type: str | None = Field(default=None, description="ice | bev | phev | hev | nev")
     body_type: str | None = None
-    vehicle_age_years: float = Field(default=0.0, ge=0, le=30)
-    mileage_km: int | None = Field(default=None, ge=0)
-    vehicle_price: Decimal = Field(gt=0, description="车价（元）")
-    collateral_value: Decimal | None = Field(default=None, gt=0, description="评估价（元）; default the price")
+    vehicle_age_years: float = Field(default=0.0, ge=0, le=30, allow_inf_nan=False)
+    mileage_km: Int | None = Field(default=None, ge=0, le=MAX_MILEAGE_KM)
+    vehicle_price: PriceYuan = Field(description="车价（元）")
+    collateral_value: PriceYuan | None = Field(default=None, description="评估价（元）; default the price")
     insurance_expires_on: dt.date | None = None
 
 
@@ -142,12 +152,12 @@ class IssueLoan(BaseModel):
 
     customer_id: str = Field(min_length=1, max_length=64)
     product_id: str = Field(min_length=1, max_length=40)
-    principal: Decimal = Field(gt=0)
-    annual_rate: Decimal = Field(ge=0, lt=Decimal("0.36"))
-    term_months: int = Field(ge=1, le=60)
+    principal: LoanYuan
+    annual_rate: AnnualRate
+    term_months: Int = Field(ge=1, le=60)
     method: Method = Method.EQUAL_INSTALLMENT
     rate_type: RateType = RateType.NOMINAL
-    upfront_fees: Decimal = Field(default=Decimal("0"), ge=0)
+    upfront_fees: AmountYuan = Decimal("0")
     vehicle: VehicleInfo
     grade: str | None = Field(default=None, max_length=2)
     region: str | None = Field(default=None, max_length=32)
@@ -167,7 +177,9 @@ class RepaymentIn(BaseModel):
     event_id: str = Field(min_length=1, max_length=64, description="idempotency key of the payment")
     loan_id: str = Field(min_length=1, max_length=40)
     paid_on: dt.date
-    amount: Decimal = Field(description="元")
+    # Non-positive amounts are accepted here and rejected event by event in the report; only values no
+    # payment channel can send (NaN, 10^30) are a 422 for the batch.
+    amount: FiniteDecimal = Field(ge=-MAX_LOAN_YUAN, le=MAX_LOAN_YUAN, description="元")
     channel: str = Field(default="auto_debit", max_length=16)
 
     @field_validator("event_id", "loan_id")

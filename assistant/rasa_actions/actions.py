@@ -35,6 +35,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "age_years": ("vehicle_age_years",),
     "condition": ("vehicle_condition",),
 }
+# Staff-only actions: action → the API-key scope the action server asks for (``X-API-Key`` on the webhook
+# call; Rasa sends it from ``endpoints.yml``). Whoever reaches the action server picks the ``sender_id``, so
+# nothing that trusts it may be open: the loan-book tools (a loan's balance, arrears, collection plan and the
+# customer's value) run as staff with the ``lifecycle`` scope, as ``/v1/lifecycle`` does, and the credit
+# model needs the ``score`` scope, as ``/v1/score`` does (it is not for anonymous probing). The rest (quote,
+# matching, valuation, knowledge search, documents for the caller's own session) are what the customer chat
+# offers without a key.
+STAFF_ACTIONS: dict[str, str] = {
+    "action_loan_status": "lifecycle",
+    "action_collection_options": "lifecycle",
+    "action_retention_offers": "lifecycle",
+    "action_score_applicant": "score",
+}
+# Actions that run as staff (any loan by ``loan_id``) once the key was checked.
+STAFF_CHANNEL_SCOPES = frozenset({"lifecycle"})
+
 # Arguments that take the customer's own words when no slot holds them.
 TEXT_ARGUMENTS = frozenset({"query", "question", "text", "why_not", "target"})
 SLOT_ZH = {
@@ -133,7 +149,9 @@ class ToolAction(Action):
             names = "、".join(dict.fromkeys(SLOT_ZH.get(m, m) for m in missing))
             dispatcher.utter_message(text=f"还需要您提供：{names}。", json_message={"missing": missing})
             return []
-        ctx = ToolContext(services=self.services, session_id=tracker.sender_id, channel="rasa")
+        # The action server let this call through only with a key of this scope (server.py): staff.
+        staff = STAFF_ACTIONS.get(self.name()) in STAFF_CHANNEL_SCOPES
+        ctx = ToolContext(services=self.services, session_id=tracker.sender_id, channel="staff" if staff else "rasa")
         metrics.TOOL_CALLS.labels(tool=self.tool.name).inc()
         try:
             result: BaseModel = await asyncio.to_thread(self.tool.invoke, ctx, args)

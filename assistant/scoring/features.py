@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from assistant.domain.limits import MAX_LOAN_YUAN, MAX_MONTHLY_YUAN, MAX_PRICE_YUAN, MAX_WEALTH_YUAN, Int
 from assistant.errors import InvalidInput
 
 
@@ -84,26 +85,27 @@ def _range(low: float | None = None, high: float | None = None) -> dict[str, Any
 class Applicant(BaseModel):
     """The contract's applicant fields. Money in whole yuan; only the first four are required."""
 
-    monthly_income: int = Field(description="Net monthly income, yuan (税后月收入), > 0",
-                                json_schema_extra=_range(1))
-    loan_amount: int = Field(description="Amount to borrow, yuan (贷款金额)", json_schema_extra=_range(1))
-    vehicle_price: int = Field(description="Price of the car, yuan (车价)", json_schema_extra=_range(1))
-    term_months: int = Field(description="Loan term in months, 6-60 (期数)", json_schema_extra=_range(6, 60))
-    monthly_expenses: int | None = Field(default=None, description="Regular monthly spending, yuan (月支出)",
-                                         json_schema_extra=_range(0))
-    age: int | None = Field(default=None, description="Age in years, 18-75", json_schema_extra=_range(18, 75))
+    monthly_income: Int = Field(description="Net monthly income, yuan (税后月收入), > 0",
+                                json_schema_extra=_range(1, MAX_MONTHLY_YUAN))
+    loan_amount: Int = Field(description="Amount to borrow, yuan (贷款金额)",
+                             json_schema_extra=_range(1, MAX_LOAN_YUAN))
+    vehicle_price: Int = Field(description="Price of the car, yuan (车价)", json_schema_extra=_range(1, MAX_PRICE_YUAN))
+    term_months: Int = Field(description="Loan term in months, 6-60 (期数)", json_schema_extra=_range(6, 60))
+    monthly_expenses: Int | None = Field(default=None, description="Regular monthly spending, yuan (月支出)",
+                                         json_schema_extra=_range(0, MAX_MONTHLY_YUAN))
+    age: Int | None = Field(default=None, description="Age in years, 18-75", json_schema_extra=_range(18, 75))
     employment_years: float | None = Field(default=None, description="Years with current employer/business",
-                                           json_schema_extra=_range(0, 60))
+                                           json_schema_extra=_range(0, 60), allow_inf_nan=False)
     employment_type: EmploymentType | None = Field(default=None, description="fixed|freelance|part_time|"
                                                    "self_employed|other")
     home_status: HomeStatus | None = Field(default=None, description="owner|rent|parents|other")
     marital_status: MaritalStatus | None = Field(default=None, description="single|married|divorced|widowed|"
                                                  "other (not used by the model)")
     has_delinquency: bool | None = Field(default=None, description="Any record of arrears (征信逾期记录)")
-    assets: int | None = Field(default=None, description="Savings and other assets, yuan (资产)",
-                               json_schema_extra=_range(0))
-    debt: int | None = Field(default=None, description="Outstanding debt elsewhere, yuan (其他负债)",
-                             json_schema_extra=_range(0))
+    assets: Int | None = Field(default=None, description="Savings and other assets, yuan (资产)",
+                               json_schema_extra=_range(0, MAX_WEALTH_YUAN))
+    debt: Int | None = Field(default=None, description="Outstanding debt elsewhere, yuan (其他负债)",
+                             json_schema_extra=_range(0, MAX_WEALTH_YUAN))
 
 
 # Defaults for optional fields (see the module docstring for where each comes from).
@@ -147,7 +149,13 @@ SOURCE_FIELDS: dict[str, tuple[str, ...]] = {
     "job": ("employment_type",),
 }
 
-_MONEY_FIELDS = ("monthly_expenses", "assets", "debt")
+# Optional money fields: (Chinese name, the plausible maximum).
+_MONEY_FIELDS = {"monthly_expenses": ("月支出", MAX_MONTHLY_YUAN), "assets": ("资产", MAX_WEALTH_YUAN),
+                 "debt": ("其他负债", MAX_WEALTH_YUAN)}
+# Required money fields: (Chinese name, the plausible maximum). Beyond it no real applicant exists, and the
+# ratios the model reads would be meaningless.
+_REQUIRED_MONEY = {"monthly_income": ("月收入", MAX_MONTHLY_YUAN), "loan_amount": ("贷款金额", MAX_LOAN_YUAN),
+                   "vehicle_price": ("车价", MAX_PRICE_YUAN)}
 
 
 def _bad(field: str, zh: str, en: str) -> InvalidInput:
@@ -162,6 +170,10 @@ def validate_applicant(a: Applicant) -> None:
         raise _bad("loan_amount", "贷款金额必须大于0元", "loan_amount must be more than 0 yuan")
     if a.vehicle_price <= 0:
         raise _bad("vehicle_price", "车价必须大于0元", "vehicle_price must be more than 0 yuan")
+    for name, (zh, high) in _REQUIRED_MONEY.items():
+        if getattr(a, name) > high:
+            raise _bad(name, f"{zh}超出可受理范围（最多{high:,}元）", f"{name} is beyond the plausible range (at most "
+                       f"{high:,} yuan)")
     if a.loan_amount > a.vehicle_price:
         raise _bad("loan_amount", "贷款金额不能超过车价", "loan_amount cannot exceed vehicle_price")
     if not 6 <= a.term_months <= 60:
@@ -171,10 +183,13 @@ def validate_applicant(a: Applicant) -> None:
     if a.employment_years is not None and not (math.isfinite(a.employment_years)
                                                and 0 <= a.employment_years <= 60):
         raise _bad("employment_years", "工作年限需在0到60年之间", "employment_years must be between 0 and 60")
-    for name in _MONEY_FIELDS:
+    for name, (zh, high) in _MONEY_FIELDS.items():
         value = getattr(a, name)
         if value is not None and value < 0:
-            raise _bad(name, f"{name} 不能为负数", f"{name} cannot be negative")
+            raise _bad(name, f"{zh}（{name}）不能为负数", f"{name} cannot be negative")
+        if value is not None and value > high:
+            raise _bad(name, f"{zh}（{name}）超出可受理范围（最多{high:,}元）",
+                       f"{name} is beyond the plausible range (at most {high:,} yuan)")
 
 
 def ratios(amount: Any, price: Any, term: Any, income: Any, expenses: Any, debt: Any, assets: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.domain.limits import Int
 from assistant.tools.registry import REGISTRY, ToolContext
 
 MAX_QUERY_CHARS = 2000
@@ -19,7 +20,7 @@ class SearchKnowledgeIn(BaseModel):
         max_length=MAX_QUERY_CHARS,
         description="The customer's question or key words, in Chinese or English (e.g. 提前结清要违约金吗)",
     )
-    k: int = Field(default=4, ge=1, le=20, description="How many documents to return (1-20)")
+    k: Int = Field(default=4, ge=1, le=20, description="How many documents to return (1-20)")
     category: str | None = Field(
         default=None, description="Only this document category, e.g. product or policy (omit for all)"
     )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from assistant.domain.limits import Int, PriceYuan
 from assistant.domain.money import Money
 from assistant.errors import AssistantError
 from assistant.lifecycle.book import STAFF_CHANNELS, LoanStatus
@@ -87,7 +87,7 @@ class CollectionOptionsIn(BaseModel):
     """The overdue / struggling customer's situation."""
 
     loan_id: str | None = Field(default=None, max_length=40, description="贷款编号 (staff; customers: omit)")
-    overdue_days: int | None = Field(default=None, ge=0, le=3650,
+    overdue_days: Int | None = Field(default=None, ge=0, le=3650,
                                      description="days overdue as the customer said (slot overdue_days), used "
                                                  "when no loan is linked to the chat")
     message: str | None = Field(default=None, max_length=2000,
@@ -194,7 +194,7 @@ class RetentionOffersIn(BaseModel):
     """Whose offers, and (optionally) the price of the car they have in mind."""
 
     loan_id: str | None = Field(default=None, max_length=40, description="贷款编号 (staff; customers: omit)")
-    target_vehicle_price: Decimal | None = Field(default=None, gt=0, le=10_000_000,
+    target_vehicle_price: PriceYuan | None = Field(default=None,
                                                  description="price of the next car in yuan, for a trade-in offer")
 
 

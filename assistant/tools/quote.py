@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from assistant.domain.limits import AmountYuan, FiniteDecimal, LoanYuan, TermMonths
 from assistant.domain.money import Money, Rate, percent_str
 from assistant.domain.quote import Quote, QuoteRequest, build_quote
 from assistant.domain.schedule import Method, RateType, Row
@@ -15,14 +16,14 @@ from assistant.tools.registry import REGISTRY, ToolContext
 class QuoteIn(BaseModel):
     """Loan terms to price."""
 
-    principal: Decimal = Field(description="Loan amount in yuan (贷款本金，元)")
-    annual_rate: Decimal = Field(description="Annual rate as a fraction: 4.5% -> 0.045 (年利率或年费率)")
-    term_months: int = Field(description="Term in months, 1-60 (期数)")
+    principal: LoanYuan = Field(description="Loan amount in yuan (贷款本金，元)")
+    annual_rate: FiniteDecimal = Field(description="Annual rate as a fraction: 4.5% -> 0.045 (年利率或年费率)")
+    term_months: TermMonths = Field(description="Term in months, 1-60 (期数)")
     method: Method = Field(default=Method.EQUAL_INSTALLMENT, description="equal_installment | equal_principal")
     rate_type: RateType = Field(
         default=RateType.NOMINAL, description="nominal (利率) | flat (费率: on the original principal)"
     )
-    upfront_fees: Decimal = Field(default=Decimal("0"), description="Up-front fees in yuan (手续费/GPS/服务费)")
+    upfront_fees: AmountYuan = Field(default=Decimal("0"), description="Up-front fees in yuan (手续费/GPS/服务费)")
 
 
 class QuoteOut(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.errors import InvalidInput, NotFound
+from assistant.errors import InvalidInput, NotFound, describe_validation_error
 
 if typing.TYPE_CHECKING:
     from assistant.services import Services
@@ -64,10 +64,8 @@ class Tool:
 
 def invalid_from_validation(exc: ValidationError) -> InvalidInput:
     """Turn a pydantic error into a bilingual InvalidInput naming the first bad field."""
-    first = exc.errors()[0]
-    field = ".".join(str(part) for part in first.get("loc", ())) or "body"
-    return InvalidInput(f"字段 {field} 无效：{first.get('msg', '')}", f"invalid field {field}: {first.get('msg', '')}",
-                        field=field)
+    field, zh, en = describe_validation_error(dict(exc.errors()[0]))
+    return InvalidInput(zh, en, field=field or "body")
 
 
 class ToolRegistry:

@@ -7,6 +7,16 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from assistant.domain.catalogue import BodyType, Catalogue, EnergyType, Grade, Segment, Vehicle
+from assistant.domain.limits import (
+    MAX_MILEAGE_KM,
+    MAX_PERSON_AGE,
+    AskedTermMonths,
+    FiniteDecimal,
+    Int,
+    LoanYuan,
+    MonthlyYuan,
+    PriceYuan,
+)
 from assistant.domain.matching import CollateralOffer, MatchProfile, collateral_offer
 from assistant.domain.money import Money, Rate
 from assistant.errors import InvalidInput
@@ -24,24 +34,24 @@ class ValueVehicleIn(BaseModel):
 
     vehicle: str | None = Field(default=None, max_length=100,
                                 description="Catalogue car, e.g. '丰田 卡罗拉' or 'toyota-corolla'")
-    original_price: Decimal | None = Field(default=None, gt=0, le=10_000_000,
+    original_price: PriceYuan | None = Field(default=None,
                                            description="Price when new (新车指导价/购车价), yuan")
     brand: str | None = Field(default=None, max_length=100,
                               description="Brand as said; used to find the catalogue car when it names a series")
-    vehicle_price: Decimal | None = Field(default=None, gt=0, le=10_000_000,
+    vehicle_price: PriceYuan | None = Field(default=None,
                                           description="Same as original_price (contract slot name), yuan")
-    vehicle_age_years: Decimal = Field(ge=0, le=MAX_AGE_YEARS, description="Years since first registration")
-    mileage_km: int | None = Field(default=None, ge=0, le=2_000_000, description="Odometer, km")
+    vehicle_age_years: FiniteDecimal = Field(ge=0, le=MAX_AGE_YEARS, description="Years since first registration")
+    mileage_km: Int | None = Field(default=None, ge=0, le=MAX_MILEAGE_KM, description="Odometer, km")
     energy_type: EnergyType | None = None
     body_type: BodyType | None = None
     segment: Segment | None = Field(default=None, description="A00/A0/A/B/C/D size class")
     product_id: str = Field(default="car_title_loan",
                             description="car_title_loan (车抵贷, default) | used_car_loan | sale_leaseback")
-    loan_amount: Decimal | None = Field(default=None, gt=0, description="Amount wanted, yuan (default: the maximum)")
-    term_months: int | None = Field(default=None, ge=1, le=600)
-    monthly_income: Decimal | None = Field(default=None, ge=0)
-    monthly_debt_payments: Decimal | None = Field(default=None, ge=0)
-    age: int | None = Field(default=None, ge=0, le=120)
+    loan_amount: LoanYuan | None = Field(default=None, description="Amount wanted, yuan (default: the maximum)")
+    term_months: AskedTermMonths | None = None
+    monthly_income: MonthlyYuan | None = None
+    monthly_debt_payments: MonthlyYuan | None = None
+    age: Int | None = Field(default=None, ge=0, le=MAX_PERSON_AGE)
     has_delinquency: bool | None = None
     risk_grade: Grade | None = None
 

@@ -12,9 +12,11 @@ from assistant.api.app import create_app
 from assistant.api.ratelimit import SlidingWindowLimiter
 from assistant.services import Services
 from assistant.settings import Settings
+from tests.conftest import TEST_API_KEY
 
 APPLICANT = {"monthly_income": 20000, "loan_amount": 100000, "vehicle_price": 160000, "term_months": 36}
 QUOTE = {"principal": 50000, "annual_rate": 0.05, "term_months": 12}
+STAFF = {"X-API-Key": TEST_API_KEY}
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ def test_rate_limit_per_key_with_retry_after(partner: TestClient) -> None:
 def test_the_rate_limited_count_shows_in_metrics(partner: TestClient) -> None:
     for _ in range(4):
         partner.post("/v1/quote", json=QUOTE, headers={"X-API-Key": "dealer-b"})
-    body = partner.get("/metrics").text
+    body = partner.get("/metrics", headers={"X-API-Key": "ops"}).text  # /metrics is staff-only
     assert 'loan_assistant_rate_limited_total{scope="quote"}' in body
 
 
@@ -88,9 +90,9 @@ def _sample(text: str, name: str) -> float:
 
 
 def test_metrics_endpoint_counts_turns_in_prometheus_format(client: TestClient) -> None:
-    before = client.get("/metrics").text
+    before = client.get("/metrics", headers=STAFF).text
     assert client.post("/v1/chat", json={"message": "转人工"}).status_code == 200
-    res = client.get("/metrics")
+    res = client.get("/metrics", headers=STAFF)
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/plain")
     after = res.text
     assert _sample(after, "loan_assistant_turns_total") == _sample(before, "loan_assistant_turns_total") + 1

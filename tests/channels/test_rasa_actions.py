@@ -14,17 +14,21 @@ from fastapi.testclient import TestClient
 from rasa_sdk import __version__ as rasa_sdk_version
 
 from assistant.domain.quote import quote
+from assistant.rasa_actions.actions import STAFF_ACTIONS
 from assistant.rasa_actions.server import create_action_app
 from assistant.services import Services
 from assistant.settings import Settings
 
 RASA_DIR = Path(__file__).resolve().parents[2] / "integrations" / "rasa"
 DOMAIN = yaml.safe_load((RASA_DIR / "domain.yml").read_text(encoding="utf-8"))
+STAFF_KEY = "rasa-staff-key"
+QUOTE_KEY = "rasa-quote-key"
 
 
 @pytest.fixture(scope="module")
 def rasa_services(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    return Services(Settings(data_dir=tmp_path_factory.mktemp("rasa") / "data", _env_file=None))  # type: ignore[call-arg]
+    return Services(Settings(data_dir=tmp_path_factory.mktemp("rasa") / "data",  # type: ignore[call-arg]
+                             api_keys=[f"{STAFF_KEY}:lifecycle+score", f"{QUOTE_KEY}:quote"], _env_file=None))
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +173,49 @@ def test_actions_listing_and_the_example_domain_agree(rasa: TestClient) -> None:
                 assert step["intent"] in DOMAIN["intents"] or step["intent"] == "nlu_fallback"
     endpoints = yaml.safe_load((RASA_DIR / "endpoints.yml").read_text(encoding="utf-8"))
     assert endpoints["action_endpoint"]["url"].endswith(":5055/webhook")
+    # The example bot uses a staff-only action (the score), so its endpoint sends the key.
+    assert "X-API-Key" in endpoints["action_endpoint"]["headers"]
+
+
+# --- staff-only actions need a key of their scope --------------------------------------------------------
+APPLICANT_SLOTS = {"monthly_income": 20000, "loan_amount": 100000, "vehicle_price": 160000, "term_months": 36}
+
+
+@pytest.mark.parametrize("action", sorted(STAFF_ACTIONS))
+def test_a_staff_action_without_a_key_is_refused_before_it_runs(rasa: TestClient, action: str) -> None:
+    res = rasa.post("/webhook", json=payload(action, APPLICANT_SLOTS | {"loan_id": "L1"}))
+    assert res.status_code == 401
+    assert res.json()["error"]["code"] == "unauthorized" and "X-API-Key" in res.json()["error"]["message"]
+    res = rasa.post("/webhook", json=payload(action, APPLICANT_SLOTS), headers={"X-API-Key": "guessed"})
+    assert res.status_code == 401
+
+
+def test_a_key_without_the_scope_is_forbidden(rasa: TestClient) -> None:
+    res = rasa.post("/webhook", json=payload("action_score_applicant", APPLICANT_SLOTS),
+                    headers={"X-API-Key": QUOTE_KEY})
+    assert res.status_code == 403 and "score" in res.json()["error"]["message"]
+
+
+def test_the_score_action_runs_with_a_score_key(rasa: TestClient) -> None:
+    res = rasa.post("/webhook", json=payload("action_score_applicant", APPLICANT_SLOTS),
+                    headers={"X-API-Key": STAFF_KEY})
+    assert res.status_code == 200
+    result = res.json()["responses"][0]["custom"]["result"]
+    assert result["decision"] in ("approve", "review", "decline") and "预审结果" in res.json()["responses"][0]["text"]
+
+
+def test_a_loan_action_runs_as_staff_with_a_lifecycle_key(rasa: TestClient, rasa_services: Services) -> None:
+    from tests.lifecycle.conftest import issue
+
+    issue(rasa_services.loans, "LRASA1", "CRASA1")
+    res = rasa.post("/webhook", json=payload("action_loan_status", {"loan_id": "LRASA1"}),
+                    headers={"X-API-Key": STAFF_KEY})
+    assert res.status_code == 200
+    result = res.json()["responses"][0]["custom"]["result"]
+    assert result["loan_id"] == "LRASA1"  # named by id: only staff may (a customer sees their own loan only)
+
+
+def test_open_actions_need_no_key(rasa: TestClient) -> None:
+    slots = {"loan_amount": 100000, "term_months": 36, "quoted_rate": 0.045}
+    assert rasa.post("/webhook", json=payload("action_quote_loan", slots)).status_code == 200
+    assert rasa.post("/webhook", json=form_payload("term_months", "36期")).status_code == 200

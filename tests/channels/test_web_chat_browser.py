@@ -149,8 +149,10 @@ def test_a_refused_message_shows_the_reason(page: Page) -> None:
 
 
 def test_agent_desk_analyses_and_checks_a_draft(page: Page) -> None:
-    page.goto("/desk")
-    page.fill("#api-key", "test-key")
+    page.goto("/desk")  # staff only: the login form first, then the desk with the key already filled in
+    page.fill("#login-key", "test-key")
+    page.click("#login")
+    expect(page.locator("#api-key")).to_have_value("test-key")
     page.fill("#transcript", "客户：我失业了，这个月月供还不上了\n坐席：请问逾期几天了？\n客户：十来天吧")
     page.click("#analyse")
     expect(page.locator("#alerts li[data-code='customer_hardship']")).to_be_visible(timeout=60_000)

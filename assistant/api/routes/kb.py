@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from assistant.api.deps import open_access, tool_context
+from assistant.domain.limits import Int
 from assistant.errors import InvalidInput
 from assistant.tools.knowledge import MAX_QUERY_CHARS, SearchKnowledgeIn, search_knowledge
 from assistant.tools.registry import ToolContext
@@ -49,7 +50,7 @@ class KBSearchBody(BaseModel):
     """The POST form of the search."""
 
     q: str
-    k: int = Field(default=5, ge=1, le=20)
+    k: Int = Field(default=5, ge=1, le=20)
     category: str | None = None
     product_id: str | None = None
     lang: Literal["zh", "en"] = "zh"

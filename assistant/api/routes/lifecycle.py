@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.deps import check_api_key, get_services, require_scope
+from assistant.domain.limits import MAX_OFFSET, MAX_PRICE_YUAN, LoanYuan
 from assistant.errors import AssistantError, InvalidInput
 from assistant.lifecycle import dashboard
 from assistant.lifecycle.book import IssueLoan, LoanStatus, ReconcileReport, RepaymentIn
@@ -64,7 +65,7 @@ def get_roll_rates(request: Request) -> dict[str, Any]:
 
 @router.get("/v1/lifecycle/warnings", dependencies=KEYED)
 def get_warnings(request: Request, min_level: int = Query(2, ge=1, le=3), limit: int = Query(50, ge=1, le=500),
-                 offset: int = Query(0, ge=0), simulated: bool | None = None) -> dict[str, Any]:
+                 offset: int = Query(0, ge=0, le=MAX_OFFSET), simulated: bool | None = None) -> dict[str, Any]:
     """Open warnings of the latest pass, most severe first, with reasons and the suggested action."""
     return dashboard.warnings_to_act(get_services(request).loans, min_level=min_level, limit=limit, offset=offset,
                                      simulated=simulated)
@@ -91,7 +92,7 @@ def get_collection(loan_id: str, message: str | None = Query(None, max_length=20
 
 
 @router.get("/v1/lifecycle/loans/{loan_id}/offers", response_model=RetentionOffersOut, dependencies=KEYED)
-def get_offers(loan_id: str, target_vehicle_price: Decimal | None = Query(None, gt=0, le=10_000_000),
+def get_offers(loan_id: str, target_vehicle_price: Decimal | None = Query(None, gt=0, le=MAX_PRICE_YUAN),
                ctx: ToolContext = Depends(staff_context)) -> RetentionOffersOut:
     """Retention offers (each with APR) and the customer's lifetime value."""
     return retention_offers(ctx, RetentionOffersIn(loan_id=loan_id, target_vehicle_price=target_vehicle_price))
@@ -140,7 +141,7 @@ class ContactBody(BaseModel):
     text: str | None = Field(default=None, max_length=2000)
     outcome: str | None = None
     promised_on: dt.date | None = None
-    promised_amount: Decimal | None = Field(default=None, gt=0)
+    promised_amount: LoanYuan | None = None
 
 
 @router.post("/v1/lifecycle/contacts", status_code=201, dependencies=KEYED)

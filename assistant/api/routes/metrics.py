@@ -1,16 +1,21 @@
-"""``GET /metrics``: Prometheus text format (turns, latency, tool calls, fall-backs, handoffs, WeChat retries)."""
+"""``GET /metrics``: Prometheus text format (turns, latency, tool calls, fall-backs, handoffs, WeChat retries).
+
+Staff only: an ``X-API-Key`` with the ``metrics`` scope (a scraper's ``scrape-key:metrics``). The counters say
+how much traffic, which tools and how many refusals: not for the public.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from assistant import metrics
+from assistant.api.deps import require_scope
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_scope("metrics"))])
 def get_metrics() -> Response:
     """Scrape endpoint for Prometheus."""
     body, content_type = metrics.render()

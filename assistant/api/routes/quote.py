@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.deps import tool_context
+from assistant.domain.limits import AmountYuan, AnnualRate, Int, LoanYuan
 from assistant.domain.schedule import Method, RateType
 from assistant.tools.quote import QuoteIn, QuoteOut, quote_loan
 from assistant.tools.registry import ToolContext
@@ -20,12 +21,12 @@ class QuoteBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    principal: Decimal = Field(gt=0, le=100_000_000, description="贷款本金（元）")
-    annual_rate: Decimal = Field(ge=0, lt=Decimal("0.36"), description="年利率/年费率，小数（0.045）")
-    term_months: int = Field(ge=1, le=60, description="期数（月）")
+    principal: LoanYuan = Field(description="贷款本金（元）")
+    annual_rate: AnnualRate = Field(description="年利率/年费率，小数（0.045）")
+    term_months: Int = Field(ge=1, le=60, description="期数（月）")
     method: Method = Method.EQUAL_INSTALLMENT
     rate_type: RateType = RateType.NOMINAL
-    upfront_fees: Decimal = Field(default=Decimal("0"), ge=0, description="前期费用（元）")
+    upfront_fees: AmountYuan = Field(default=Decimal("0"), description="前期费用（元）")
 
 
 @router.post("/v1/quote", response_model=QuoteOut)

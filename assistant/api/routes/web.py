@@ -5,17 +5,22 @@ Plain Jinja2 templates and a little vanilla JavaScript: no build step, nothing f
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from assistant import __version__
-from assistant.errors import NotFound
+from assistant.api.deps import check_api_key
+from assistant.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from assistant.web import STATIC_DIR, TEMPLATES_DIR
 
 router = APIRouter(tags=["web"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
+DESK_SCOPE = "copilot"
+DESK_COOKIE = "desk_key"
 _MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                 ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
 
@@ -34,9 +39,42 @@ def chat_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/desk", response_class=HTMLResponse)
-def desk_page(request: Request) -> HTMLResponse:
-    """The call-centre agent desk (the copilot; the API key is typed in the page, never served)."""
+def desk_page(request: Request) -> Response:
+    """The call-centre agent desk (the copilot), for staff: a key with the ``copilot`` scope in ``X-API-Key``
+    or, from a browser, the cookie its login form sets; otherwise the login form (401). The key is never
+    served back: the page reads the one typed into the form from this tab's sessionStorage."""
+    if request.headers.get("x-api-key"):
+        check_api_key(request, DESK_SCOPE)
+    elif request.cookies.get(DESK_COOKIE):
+        try:
+            check_api_key(request, DESK_SCOPE, key=request.cookies[DESK_COOKIE])
+        except (Unauthorized, Forbidden) as exc:  # a key revoked since the login: log in again
+            return _desk_login(request, exc.message)
+    else:
+        return _desk_login(request, "")
     return templates.TemplateResponse(request, "desk.html", {"version": __version__})
+
+
+def _desk_login(request: Request, error: str) -> HTMLResponse:
+    return templates.TemplateResponse(request, "desk_login.html", {"version": __version__, "error": error},
+                                      status_code=401)
+
+
+@router.post("/desk/login")
+async def desk_login(request: Request) -> Response:
+    """Check the key from the login form, then keep it in an HttpOnly cookie scoped to ``/desk``."""
+    body = (await request.body()).decode("utf-8", "replace")
+    key = (parse_qs(body).get("key") or [""])[0].strip()
+    try:
+        if not key:
+            raise InvalidInput("请输入API密钥", "enter an API key")
+        check_api_key(request, DESK_SCOPE, key=key)
+    except (InvalidInput, Unauthorized, Forbidden) as exc:
+        return _desk_login(request, exc.message)
+    response = RedirectResponse("/desk", status_code=303)
+    response.set_cookie(DESK_COOKIE, key, httponly=True, samesite="strict", path="/desk",
+                        secure=request.url.scheme == "https", max_age=8 * 3600)
+    return response
 
 
 @router.get("/static/{name}")
