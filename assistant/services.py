@@ -182,7 +182,7 @@ class Services:
             # endpoints answer 503 and the index is built on the first request after it is back.
             chunks = f"unavailable: {exc.code}"
             self._knowledge_state = chunks
-        except Exception as exc:  # noqa: BLE001 — reported by /ready; the thread must not die silently
+        except Exception as exc:  # reported by /ready; the thread must not die silently
             self._knowledge_state = f"error: {type(exc).__name__}"
             log.exception("kb_build_failed")
             chunks = self._knowledge_state
@@ -195,7 +195,7 @@ class Services:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 — any failure means not ready; the reason is reported
+        except Exception as exc:  # any failure means not ready; the reason is reported
             checks["database"] = f"error: {type(exc).__name__}"
         state = getattr(self, "_knowledge_state", None)
         if state is None:  # no warm-up ran (a test client, a CLI): ready once the index exists
