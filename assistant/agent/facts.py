@@ -102,3 +102,27 @@ def describe_slots(slots: dict[str, Any], lang: str = "zh", only: list[str] | No
             label = zh if lang == "zh" else en
             parts.append(f"{label}{'' if lang == 'zh' else ' '}{slot_value_text(name, slots[name], lang)}")
     return ("，" if lang == "zh" else ", ").join(parts)
+
+
+def slot_facts(slots: dict[str, Any], lang: str = "zh") -> list[tuple[str, str, str]]:
+    """``(name, label, value text)`` for each slot, as a person reads it: ('down_payment_ratio', '首付比例',
+    '40%'). The contract's slots first in their order, then any other fields (applicant fields by their
+    label, an unknown name as itself) in the order given; empty values are left out."""
+    index = {"zh": 0, "en": 1}[lang]
+    known = [name for name in SLOT_LABELS if name in slots]
+    rest = [name for name in slots if name not in SLOT_LABELS]
+    rows = []
+    for name in known + rest:
+        value = slots[name]
+        if value is None or value == "":
+            continue
+        labels = SLOT_LABELS.get(name) or APPLICANT_LABELS.get(name)
+        label = labels[index] if labels else name
+        if name in APPLICANT_LABELS and name not in SLOT_LABELS and name not in MONEY_SLOTS and lang == "zh":
+            text = APPLICANT_VALUES_ZH.get(str(value), str(value))  # 'fixed' → 固定工作, False → 无
+        elif isinstance(value, bool):
+            text = ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+        else:
+            text = slot_value_text(name, value, lang)
+        rows.append((name, label, text))
+    return rows

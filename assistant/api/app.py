@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assistant import __version__
+from assistant.api.docs import install_docs
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from assistant.api.openapi import annotate_routes, install_openapi
@@ -56,10 +57,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version=__version__,
         description="Quotes with the true APR, matching, risk scoring, cited answers and documents.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from CDNs; install_docs serves them locally
+        redoc_url=None,
     )
     app.state.services = services
     app.state.settings = settings
     install_error_handlers(app)
+    install_docs(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
     for name in ROUTE_MODULES:

@@ -14,9 +14,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assistant.agent.facts import describe_slots, slot_facts
 from assistant.agent.guard import check_text, is_injection
 from assistant.agent.types import Citation
-from assistant.copilot.models import ComplianceAlert, CopilotRequest, CopilotResponse, NextAction, TranscriptTurn
+from assistant.copilot.models import (
+    ComplianceAlert,
+    CopilotRequest,
+    CopilotResponse,
+    Fact,
+    NextAction,
+    TranscriptTurn,
+)
 from assistant.errors import AssistantError
 from assistant.logs import get_logger
 from assistant.privacy import contains_pii, mask_pii
@@ -44,11 +52,6 @@ SLOT_ZH = {
     "brand": "品牌", "city": "城市", "age": "年龄", "vehicle_age_years": "车龄", "mileage_km": "里程",
     "overdue_days": "逾期天数", "repayment_method": "还款方式", "document_kind": "文件类型",
 }
-ENUM_ZH = {"suv": "SUV", "sedan": "轿车", "mpv": "MPV", "hatchback": "两厢车", "pickup": "皮卡", "ice": "燃油",
-           "bev": "纯电", "phev": "插混", "hev": "油电混动", "nev": "新能源", "new": "新车", "used": "二手车",
-           "flat": "费率（按原始本金）", "nominal": "名义年利率", "equal_installment": "等额本息",
-           "equal_principal": "等额本金", "loan_contract": "贷款合同", "risk_disclosure": "风险提示书",
-           "repayment_schedule": "还款计划表", "privacy_consent": "个人信息授权书"}
 # What each task needs before the assistant can act (any one of a tuple will do).
 NEEDS: dict[str, list[tuple[str, ...]]] = {
     "payment_calculation": [("vehicle_price", "loan_amount"), ("down_payment", "down_payment_ratio", "loan_amount"),
@@ -91,21 +94,6 @@ def _parse(services: Any, text: str) -> tuple[str | None, dict[str, Any]]:
         from assistant.nlu.slots import extract_slots
 
         return None, extract_slots(text)
-
-
-def _fmt_slot(name: str, value: Any) -> str:
-    if isinstance(value, bool):
-        shown = "是" if value else "否"
-    elif name in {"down_payment_ratio", "quoted_rate"} and isinstance(value, (int, float)):
-        shown = f"{value * 100:g}%"
-    elif name in {"budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income"} and \
-            isinstance(value, (int, float)):
-        shown = f"{value / 10000:g}万元" if value >= 10000 else f"{value:g}元"
-    elif name == "term_months":
-        shown = f"{value}期"
-    else:
-        shown = ENUM_ZH.get(str(value), str(value))
-    return f"{SLOT_ZH.get(name, name)}{shown}"
 
 
 def _main_intent(intents: list[str]) -> str | None:
@@ -325,6 +313,7 @@ def assist(services: Any, request: CopilotRequest) -> CopilotResponse:
     return CopilotResponse(
         summary=_summary(intent, slots, flags, len(customer)),
         slots=slots,
+        facts=facts(slots),
         suggested_reply=suggested,
         next_actions=_actions(intent, slots, flags, missing),
         compliance_alerts=alerts,
@@ -335,10 +324,17 @@ def assist(services: Any, request: CopilotRequest) -> CopilotResponse:
     )
 
 
+def facts(slots: dict[str, Any]) -> list[Fact]:
+    """The customer's slots for the desk, formatted by the one formatter the chat replies use too."""
+    english = {name: (label, text) for name, label, text in slot_facts(slots, "en")}
+    return [Fact(name=name, label=label, value=text, label_en=english[name][0], value_en=english[name][1])
+            for name, label, text in slot_facts(slots, "zh")]
+
+
 def _summary(intent: str | None, slots: dict[str, Any], flags: dict[str, bool], customer_turns: int) -> str:
     parts = [f"客户诉求：{INTENT_ZH.get(intent or '', '尚不明确')}。"]
-    facts = [_fmt_slot(k, v) for k, v in slots.items() if k in SLOT_ZH]
-    parts.append(f"已知信息：{'，'.join(facts)}。" if facts else "已知信息：暂无。")
+    known = describe_slots(slots)  # the same wording as the facts table and the chat's own recaps
+    parts.append(f"已知信息：{known}。" if known else "已知信息：暂无。")
     situation = [label for key, label in (("hardship", "疑似还款困难"), ("complaint", "有投诉"),
                                           ("handoff", "要求人工服务"), ("injection", "有试图绕过规则的消息"))
                  if flags[key]]

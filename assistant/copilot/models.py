@@ -61,11 +61,23 @@ class NextAction(BaseModel):
     en: str
 
 
+class Fact(BaseModel):
+    """One thing known about the customer, worded for the agent: 首付比例 · 40%."""
+
+    name: str = Field(description="The slot name, as in ``slots``")
+    label: str = Field(description="中文名称，如 首付比例")
+    value: str = Field(description="显示值，如 40%、15万元、纯电")
+    label_en: str
+    value_en: str
+
+
 class CopilotResponse(BaseModel):
     """The contract's copilot answer."""
 
     summary: str
     slots: dict[str, Any]
+    facts: list[Fact] = Field(default_factory=list,
+                              description="``slots`` as a person reads them, in the contract's slot order")
     suggested_reply: str
     next_actions: list[NextAction]
     compliance_alerts: list[ComplianceAlert]

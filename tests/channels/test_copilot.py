@@ -38,6 +38,22 @@ def test_contract_shape_and_profile_from_a_transcript(client: TestClient) -> Non
     assert not [a for a in out["compliance_alerts"] if a["source"] == "suggested_reply"]
 
 
+def test_facts_are_worded_for_the_desk(client: TestClient) -> None:
+    out = copilot(client, {"transcript": [{"role": "customer", "text": "预算15万想买纯电SUV，首付四成，分36期"}],
+                           "suggest": False})
+    shown = {f["name"]: (f["label"], f["value"]) for f in out["facts"]}
+    assert shown == {"budget": ("预算", "15万元"), "down_payment_ratio": ("首付比例", "40%"),
+                     "term_months": ("期数", "36期"), "body_type": ("车型", "SUV"),
+                     "energy_type": ("能源类型", "纯电")}
+    # The contract's order (money first), the English wording alongside, the raw slots unchanged.
+    assert [f["name"] for f in out["facts"]][:2] == ["budget", "down_payment_ratio"]
+    english = {f["name"]: (f["label_en"], f["value_en"]) for f in out["facts"]}
+    assert english["down_payment_ratio"] == ("down-payment share", "40%")
+    assert out["slots"]["down_payment_ratio"] == 0.4 and out["slots"]["energy_type"] == "bev"
+    # The summary says the same thing in the same words.
+    assert "已知信息：预算15万元，首付比例40%，期数36期，车型SUV，能源类型纯电。" in out["summary"]
+
+
 def test_a_draft_that_promises_approval_or_hides_the_apr_is_flagged(client: TestClient) -> None:
     out = copilot(client, {"transcript": [{"role": "customer", "text": "车价20万首付三成分36期月供多少"}],
                            "draft": "放心，保证能批下来，月供4164元", "suggest": False})

@@ -168,6 +168,19 @@ def test_agent_desk_analyses_and_checks_a_draft(page: Page) -> None:
     expect(page.locator("#desk-error")).to_contain_text("API")
 
 
+def test_agent_desk_shows_the_customers_facts_as_people_read_them(page: Page) -> None:
+    page.goto("/desk")
+    page.fill("#api-key", "test-key")
+    page.fill("#transcript", "客户：预算15万想买电车，首付四成")
+    page.click("#analyse")
+    row = page.locator("#slots tr[data-slot='down_payment_ratio']")
+    expect(row).to_have_text("首付比例40%", timeout=60_000)
+    expect(page.locator("#slots tr[data-slot='budget']")).to_have_text("预算15万元")
+    expect(page.locator("#slots tr[data-slot='energy_type']")).to_have_text("能源类型纯电")
+    table = page.locator("#slots").inner_text()
+    assert "down_payment_ratio" not in table and "0.4" not in table and "bev" not in table
+
+
 def _artifact(name: str) -> Path:
     out = ROOT / "artifacts"
     out.mkdir(exist_ok=True)

@@ -47,8 +47,11 @@
         el("strong", {}, a.zh), a.evidence ? el("div", { class: "evidence" }, "“" + a.evidence + "”") : null))
       : [el("li", { class: "alert low" }, "未发现问题")]));
     $("actions").replaceChildren(...(data.next_actions || []).map((a) => el("li", { dataset: { code: a.code } }, a.zh)));
-    $("slots").tBodies[0].replaceChildren(...Object.entries(data.slots || {}).map(([k, v]) =>
-      el("tr", {}, el("td", {}, k), el("td", {}, typeof v === "number" ? v.toLocaleString("zh-CN") : String(v)))));
+    // The server words each fact (首付比例 40%, 预算 15万元); the raw slot name stays as a data attribute.
+    const facts = data.facts || [];
+    $("slots").tBodies[0].replaceChildren(...(facts.length ? facts.map((f) =>
+      el("tr", { dataset: { slot: f.name } }, el("th", { scope: "row" }, f.label), el("td", {}, f.value)))
+      : [el("tr", {}, el("td", { class: "empty" }, "暂无"))]));
     $("citations").replaceChildren(LA.citations(data.citations) || el("span", {}, "—"));
     if (!keepDraft) $("draft").value = data.suggested_reply || "";
   }
