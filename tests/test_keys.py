@@ -46,7 +46,8 @@ def test_rotate_reencrypts_every_column_and_document(settings: Settings, monkeyp
         env(monkeypatch, settings, old)
         before = Services(get_settings())
         before.session_store.save(SessionState(session_id="s" * 32, channel="app"),
-                                  [("customer", f"身份证{ID}", "apply"), ("assistant", "好的", "apply")])
+                                  [("customer", f"身份证{ID}", "apply"), ("assistant", "好的", "apply")],
+                                  version=None)
         UndeliveredReplies(before.sessions, before.cipher).record("o" * 28, f"您的证件{ID}已登记", "timeout")
         record = before.documents.generate(["loan_contract"], application(), fmt="html").documents[0]
         legacy = before.documents.generate(["repayment_schedule"], application(), fmt="md").documents[0]
@@ -81,7 +82,7 @@ def test_rotate_reports_what_no_key_opens(settings: Settings, monkeypatch: pytes
     lost, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     try:
         env(monkeypatch, settings, lost)
-        Services(get_settings()).session_store.save(SessionState(session_id="t" * 32), [])
+        Services(get_settings()).session_store.save(SessionState(session_id="t" * 32), [], version=None)
         env(monkeypatch, settings, new)
         assert main(["keys", "rotate"]) == 1
         out = capsys.readouterr().out

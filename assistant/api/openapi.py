@@ -39,7 +39,8 @@ DESCRIPTIONS: dict[int, str] = {
     413: "请求体过大 / the request body is over the limit",
     422: "输入无效或超出可受理范围（消息指明字段） / invalid or out-of-range input (the message names the field)",
     429: "请求过于频繁，见 Retry-After / rate limited, see Retry-After",
-    503: "知识库服务暂时不可用 / the knowledge index (Chroma server) is unavailable",
+    503: "依赖服务暂时不可用或尚未就绪（知识库索引、Chroma服务器、数据库） / a dependency is down or not ready yet "
+         "(knowledge index, Chroma server, database)",
 }
 
 # What handlers raise themselves, beyond what their shape implies: (method, path) → statuses.
@@ -51,6 +52,7 @@ ROUTE_ERRORS: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/copilot"): {404},
     ("GET", "/v1/kb/search"): {503},  # the Chroma server down
     ("POST", "/v1/kb/search"): {503},
+    ("GET", "/ready"): {503},  # the index still building, or a store unreachable
     ("POST", "/v1/valuation"): {404},  # a car the catalogue does not know
     # A key (with the documents scope) or the owning session: both checked by the handler.
     ("POST", "/v1/documents"): {401, 403, 404, 429},

@@ -224,7 +224,7 @@ def test_no_credit_scoring_before_explicit_consent(chat):
     assert "同意" in asked.reply and "score_applicant" not in tool_names(asked)
     assert "score_applicant" not in tool_names(agreed)  # the loan amount is still missing: asked for it
     assert "score_applicant" in tool_names(amount)
-    assert amount.slots["loan_amount"] == 100000 and amount.slots["monthly_income"] == 7000
+    assert amount.slots["loan_amount"] == 100000 and amount.slots["monthly_income"] == 8000
     assert chat.state(amount.session_id).last_decision["decision"] in {"approve", "review", "decline"}
     # A pre-assessment, never a promise; "review" goes to a person.
     assert not [f for f in check_text(amount.reply) if f.code == "approval_promise"]

@@ -31,7 +31,7 @@ URL_ATTR = re.compile(r"""(?:src|href|url)\s*[=:(]\s*['"]?([^'")\s>]+)""")
 def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
     """The real app; startup does not warm models or build the knowledge index (the docs need neither)."""
     services = Services(settings)
-    monkeypatch.setattr(services, "warm_up", lambda: {})
+    monkeypatch.setattr(services, "warm_up", lambda **_: {})
     return create_app(settings, services)
 
 

@@ -148,4 +148,5 @@ def kb_services(kb_settings: Settings) -> Services:
 def kb_client(kb_settings: Settings, kb_services: Services) -> Iterator[TestClient]:
     """An HTTP client whose startup builds the tiny corpus's index."""
     with TestClient(create_app(kb_settings, kb_services)) as client:
+        kb_services.wait_for_index()  # startup builds it in the background; these tests need it built
         yield client

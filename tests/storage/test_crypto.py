@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,22 @@ def test_production_with_key_files_outside_data_dir_starts_and_writes_no_key(set
     assert not (settings.data_dir / "pii.key").exists() and not (settings.data_dir / "audit.key").exists()
 
 
+@pytest.fixture
+def fresh_crypto_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A logger that binds at each call: an earlier test that configured logging may have cached the
+    module's logger (cache_logger_on_first_use), which ``capture_logs`` could not see."""
+    import structlog
+
+    import assistant.storage.crypto as crypto
+
+    caching = structlog.get_config()["cache_logger_on_first_use"]
+    structlog.configure(cache_logger_on_first_use=False)
+    monkeypatch.setattr(crypto, "log", structlog.get_logger(crypto.__name__))
+    yield
+    structlog.configure(cache_logger_on_first_use=caching)
+
+
+@pytest.mark.usefixtures("fresh_crypto_log")
 def test_development_generates_keys_in_data_dir_with_a_warning(settings: Settings) -> None:
     with capture_logs() as logs:
         first = load_pii_keys(settings)
@@ -86,6 +103,7 @@ def test_development_generates_keys_in_data_dir_with_a_warning(settings: Setting
         ("warning", "PII_KEY,AUDIT_KEY")]
 
 
+@pytest.mark.usefixtures("fresh_crypto_log")
 def test_keys_from_settings_raise_no_warning(settings: Settings, tmp_path: Path) -> None:
     configured = settings.model_copy(update={
         "pii_key": SecretStr(Fernet.generate_key().decode()),
