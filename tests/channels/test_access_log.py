@@ -106,7 +106,13 @@ def test_serve_and_the_action_server_turn_uvicorns_access_log_off(tmp_path: Path
 
 
 def test_uvicorns_access_line_is_scrubbed_if_someone_turns_it_on(caplog: pytest.LogCaptureFixture,
-                                                                 restore_logging: None) -> None:
+                                                                 restore_logging: None,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # A live server started by an earlier test leaves uvicorn's own logging config behind (its access
+    # logger disabled or not propagating); this test is about the masking, so it starts from a plain logger.
+    access = logging.getLogger("uvicorn.access")
+    monkeypatch.setattr(access, "disabled", False)
+    monkeypatch.setattr(access, "propagate", True)
     install_stdlib_masking()
     caplog.set_level(logging.INFO)
     session_id = "3f2a9c0d8e7b4a1f9c2d3e4f5a6b7c8d"

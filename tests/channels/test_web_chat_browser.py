@@ -170,7 +170,9 @@ def test_agent_desk_analyses_and_checks_a_draft(page: Page) -> None:
 
 def test_agent_desk_shows_the_customers_facts_as_people_read_them(page: Page) -> None:
     page.goto("/desk")
-    page.fill("#api-key", "test-key")
+    page.fill("#login-key", "test-key")
+    page.click("#login")
+    expect(page.locator("#api-key")).to_have_value("test-key")
     page.fill("#transcript", "客户：预算15万想买电车，首付四成")
     page.click("#analyse")
     row = page.locator("#slots tr[data-slot='down_payment_ratio']")
