@@ -62,14 +62,11 @@ class _Server:
         started = 0
         for line in self.proc.stdout:
             self.lines.append(line)
-            try:
-                event = json.loads(line).get("event")
-            except (ValueError, AttributeError):
-                continue
-            if event == "startup":  # each worker logs it once its warm-up is done and it takes requests
-                started += 1
-                if started == WORKERS:
-                    self.ready.set()
+            # Each worker logs "startup" once its warm-up is done and it takes requests. Two workers writing
+            # to one pipe in the same millisecond can land on one line, so count occurrences, not lines.
+            started += line.count('"event": "startup"')
+            if started >= WORKERS:
+                self.ready.set()
         self.exited.set()
         self.ready.set()  # wake the waiter: the server died
 
