@@ -115,6 +115,7 @@ def test_uvicorns_access_line_is_scrubbed_if_someone_turns_it_on(caplog: pytest.
     monkeypatch.setattr(access, "propagate", True)
     install_stdlib_masking()
     caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="uvicorn.access")  # its own level may have been set higher
     session_id = "3f2a9c0d8e7b4a1f9c2d3e4f5a6b7c8d"
     logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:50000", "GET",
                                              f"/v1/chat/{session_id}?q={ID_NUMBER}&k=5", "1.1", 200)
