@@ -14,14 +14,14 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from assistant.api.app import create_app
 from assistant.api.docs import ASSET_FILES, ASSETS_URL
 from assistant.services import Services
 from assistant.settings import Settings
 from tests.channels.live_server import serve
-from tests.channels.test_web_chat_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.channels.test_web_chat_browser import browser  # noqa: F401 — the one Chromium fixture
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 URL_ATTR = re.compile(r"""(?:src|href|url)\s*[=:(]\s*['"]?([^'")\s>]+)""")
@@ -63,18 +63,8 @@ def test_docs_assets_are_served_with_their_types(app: FastAPI) -> None:
     assert not {"/docs", "/redoc"} & set(http.get("/openapi.json").json()["paths"])
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is required for the browser test: apt-get install chromium")
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
 @pytest.fixture
-def offline_page(browser: Browser, app: FastAPI) -> Iterator[tuple[Page, list[str]]]:
+def offline_page(browser: Browser, app: FastAPI) -> Iterator[tuple[Page, list[str]]]:  # noqa: F811
     """A page on the live app with the network off: every request that reaches the network layer and is
     not for the local server is aborted and listed. (One the page's Content-Security-Policy stops never
     gets that far: the browser refuses it itself.)"""
