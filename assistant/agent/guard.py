@@ -133,12 +133,17 @@ _PAYMENT_ASK = re.compile(
 )
 
 # --------------------------------------------------------------------------------------------- contacts
-_CONTACT_APP = (r"(微信|薇信|威信|v信|vx|wx|weixin|wechat|qq|扣扣|企鹅|电话|手机|私人号|钉钉|telegram|tg|飞机|whatsapp|"
-                r"line|signal|skype)")
+# Latin names only as whole words: "line" inside "online applications" is not the LINE app.
+_CONTACT_APP = (r"(微信|薇信|威信|v信|扣扣|企鹅|电话|手机|私人号|钉钉|飞机|"
+                r"(?<![a-z])(?:vx|wx|weixin|wechat|qq|telegram|tg|whatsapp|line|signal|skype)(?!(?!id)[a-z]))")
 _CONTACT_ASK = re.compile(
     rf"(加|添加|加一下|加个|联系|私聊|私信|找|扫码|扫一扫|call|text|add|contact|message|dm|ping|reach)"
     rf"(我|他|她|一下|下|我们的?)?.{{0,14}}{_CONTACT_APP}"
-    rf"|{_CONTACT_APP}(号|号码|id)?\s*[:：]?\s*[a-z][-_a-z0-9]{{5,19}}(?![a-z0-9])"
+    # a handle: after a separator or 号/id, with a digit or _ in it, or right after a Chinese app name
+    # ("signal strength" is not a handle, "line: fastloan_88" and "微信 fastloan" are)
+    rf"|{_CONTACT_APP}(\s*(号|号码|id)\s*[:：]?|\s*[:：])\s*[a-z][-_a-z0-9]{{5,19}}(?![a-z0-9])"
+    rf"|{_CONTACT_APP}\s*(?=[a-z]*[-_0-9])[a-z][-_a-z0-9]{{5,19}}(?![a-z0-9])"
+    rf"|(微信|薇信|威信|v信|扣扣|企鹅|钉钉|飞机)\s*[a-z][-_a-z0-9]{{5,19}}(?![a-z0-9])"
     rf"|{_CONTACT_APP}(号|号码)?\s*[:：]?\s*\d{{5,12}}"
     rf"|{_CONTACT_APP}.{{0,12}}(快速|加急|内部|优先|特殊|绿色)?(通道|帮您|帮你|办理|操作|搞定|走件)"
     rf"|{_CONTACT_APP}.{{0,6}}(搜索?|搜一下|查找|号是)\s*[:：]?\s*[a-z][-_a-z0-9]{{4,19}}"

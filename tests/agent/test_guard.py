@@ -65,6 +65,23 @@ def test_a_warning_in_one_clause_does_not_excuse_a_scam_in_the_next():
     assert [f.code for f in check_text("我们不收费，先交2000元保证金才能放款。")] == ["fraud_payment"]
 
 
+@pytest.mark.parametrize("text", [
+    "For online applications, upload both sides of the card and finish face verification.",
+    "Poor signal strength in the basement may delay the GPS check.",
+    "线上申请时请拍摄身份证正反面。",
+])
+def test_contact_app_names_inside_ordinary_words_are_not_contacts(text: str):
+    assert [f.code for f in check_text(text)] == []
+
+
+@pytest.mark.parametrize("text", [
+    "Add me on LINE: fastloan_88 and I will get it approved today.",
+    "whatsapp id: quickcash2024, message me for a faster approval",
+])
+def test_a_latin_contact_handle_is_still_a_lure(text: str):
+    assert "fraud_contact" in [f.code for f in check_text(text)]
+
+
 def test_masked_values_and_document_ids_are_not_personal_data():
     assert check_text("您的手机138****5678已登记，证件110***********1234。") == []
     assert check_text("文档编号 9f1c13812345678aa0b2c4d6e8f01234") == []
