@@ -34,7 +34,8 @@ def _check_hash(value: str) -> str:
 
 def _check_device(value: str) -> str:
     if not _DEVICE.match(value):
-        raise ValueError("设备标识须为8–128个可见字符、不含空格 / device id must be 8–128 visible characters, no spaces")
+        raise ValueError("设备标识须为8–128个可见字符、不含空格 / "
+                         "device id must be 8–128 visible characters, no spaces")
     return value
 
 

@@ -68,7 +68,9 @@ class FraudPolicy(BaseModel):
     device_max_other_ids: int = Field(
         default=1, ge=0, description="Other identities on this device in the window still normal (a family phone)."
     )
-    employment_ceilings: dict[EmploymentType, Decimal] = Field(default_factory=lambda: dict(DEFAULT_EMPLOYMENT_CEILINGS))
+    employment_ceilings: dict[EmploymentType, Decimal] = Field(
+        default_factory=lambda: dict(DEFAULT_EMPLOYMENT_CEILINGS)
+    )
     age_ceilings: tuple[tuple[int, Decimal], ...] = DEFAULT_AGE_CEILINGS
     document_income_ratio: Decimal = Field(
         default=Decimal("1.5"),

@@ -169,7 +169,8 @@ def loan_structure(app: FraudInput, policy: FraudPolicy) -> list[Hit]:
     declared, model = app.declared_collateral_value, app.model_collateral_value
     if app.used_vehicle and declared is not None and model is not None and declared > model * policy.collateral_ratio:
         hits.append(Hit("COLLATERAL_INFLATED",
-                        f"申报评估价{yuan_str(declared)}元是模型估值{yuan_str(model)}元的{_ratio(declared / model)}倍（估值虚高）",
+                        f"申报评估价{yuan_str(declared)}元是模型估值{yuan_str(model)}元的"
+                        f"{_ratio(declared / model)}倍（估值虚高）",
                         f"declared collateral value {yuan_str(declared)} yuan is {_ratio(declared / model)}× the "
                         f"model's {yuan_str(model)} yuan (inflated valuation)",
                         {"declared": float(declared), "model": float(model), "limit": float(policy.collateral_ratio)}))
@@ -180,14 +181,16 @@ def documents(app: FraudInput, policy: FraudPolicy) -> list[Hit]:
     """What document intake reported: identity mismatch, an expired card, unreadable or edited images."""
     hits = []
     found = app.document_anomalies
-    if found & {DocumentAnomaly.ID_NAME_MISMATCH, DocumentAnomaly.ID_NUMBER_MISMATCH}:
-        which = sorted(a.value for a in found & {DocumentAnomaly.ID_NAME_MISMATCH, DocumentAnomaly.ID_NUMBER_MISMATCH})
+    mismatch = found & {DocumentAnomaly.ID_NAME_MISMATCH, DocumentAnomaly.ID_NUMBER_MISMATCH}
+    if mismatch:
         hits.append(Hit("DOC_ID_MISMATCH", "身份证上的姓名或号码与申请填写不一致",
-                        "the name or number on the ID card differs from the application", {"anomalies": ",".join(which)}))
+                        "the name or number on the ID card differs from the application",
+                        {"anomalies": ",".join(sorted(a.value for a in mismatch))}))
     if DocumentAnomaly.ID_EXPIRED in found:
         hits.append(Hit("DOC_EXPIRED", "身份证已过有效期", "the ID card has expired"))
     confidence = app.min_ocr_confidence
-    if DocumentAnomaly.LOW_OCR_CONFIDENCE in found or (confidence is not None and confidence < policy.min_ocr_confidence):
+    low = confidence is not None and confidence < policy.min_ocr_confidence
+    if DocumentAnomaly.LOW_OCR_CONFIDENCE in found or low:
         shown = f"{confidence:.2f}" if confidence is not None else "低"
         hits.append(Hit("DOC_LOW_CONFIDENCE", f"证件识别置信度{shown}，需人工核对原件",
                         f"identity document OCR confidence {shown if confidence is not None else 'low'}: "

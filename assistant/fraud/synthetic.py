@@ -211,7 +211,7 @@ def _fraud(g: _Gen, pattern: str, app: dict[str, Any]) -> None:
                                           if r.random() < 0.65 else None)
         if r.random() < 0.3:
             app["employment_type"] = r.choice(("part_time", "other", "freelance"))
-        name, price = g.car(app["stated_monthly_income"])  # the inflated income buys a dearer car
+        _name, price = g.car(app["stated_monthly_income"])  # the inflated income buys a dearer car
         app["vehicle_price"], app["used_vehicle"] = price, False
         app.pop("declared_collateral_value", None), app.pop("model_collateral_value", None)
         g.set_loan(app, r.choice((0.1, 0.15, 0.2, 0.3)))
