@@ -8,12 +8,11 @@ needs masking, and the known-bad lists hold the same hashes. Money is ``Decimal`
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from assistant.domain.limits import MAX_PERSON_AGE, AmountYuan, Int, LoanYuan, MonthlyYuan, PriceYuan, TermMonths
 from assistant.domain.money import Rate
@@ -93,7 +92,7 @@ class FraudInput(BaseModel):
     min_ocr_confidence: float | None = Field(
         default=None, ge=0, le=1, description="The lowest OCR confidence over the identity documents, 0–1."
     )
-    created_at: dt.datetime = Field(description="When the application was submitted (timezone-aware).")
+    created_at: AwareDatetime = Field(description="When the application was submitted (with its time zone).")
 
 
 class PriorApplication(BaseModel):
@@ -105,7 +104,7 @@ class PriorApplication(BaseModel):
     id_hash: IdentifierHash
     phone_hash: IdentifierHash
     device_id: DeviceId | None = None
-    created_at: dt.datetime
+    created_at: AwareDatetime
 
 
 class KnownBadLists(BaseModel):

@@ -5,6 +5,7 @@ officer reads; how much a hit weighs is the fitted model's (:mod:`assistant.frau
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -58,10 +59,10 @@ def known_bad(app: FraudInput, lists: KnownBadLists) -> list[Hit]:
     return hits
 
 
-def _recent(app: FraudInput, priors: Iterable[PriorApplication], window: object) -> list[PriorApplication]:
+def _recent(app: FraudInput, priors: Iterable[PriorApplication], window: dt.timedelta) -> list[PriorApplication]:
     # Only strictly earlier applications inside the window count; the application itself never does.
     return [p for p in priors if p.application_id != app.application_id
-            and app.created_at - window <= p.created_at < app.created_at]  # type: ignore[operator]
+            and app.created_at - window <= p.created_at < app.created_at]
 
 
 def velocity(app: FraudInput, priors: Sequence[PriorApplication], policy: FraudPolicy) -> list[Hit]:

@@ -19,6 +19,7 @@ from tests.fraud.conftest import make_app
     ("loan_amount", 0),
     ("min_ocr_confidence", 1.5),
     ("document_anomalies", ["ink_smudge"]),
+    ("created_at", "2026-06-01T12:00:00"),  # no time zone: cannot be compared with the priors
 ])
 def test_bad_input_is_refused_naming_the_field(field, value):
     with pytest.raises(ValidationError) as caught:
