@@ -10,6 +10,7 @@ fires by label. It also regenerates the set from its seed and says whether the f
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,10 +44,21 @@ def _prf(flagged: list[bool], labels: list[bool]) -> dict[str, float]:
 DEPLOYED_FRAUD_SHARE = 0.02
 
 
-def _at_share(f: dict[str, float], genuine: int, share: float = DEPLOYED_FRAUD_SHARE) -> float:
-    fpr = f["fp"] / genuine if genuine else 0.0
+def _at_share(f: dict[str, float], genuine: int, share: float = DEPLOYED_FRAUD_SHARE, *,
+              fpr: float | None = None) -> float:
+    fpr = (f["fp"] / genuine if genuine else 0.0) if fpr is None else fpr
     hit = f["recall"] * share
     return hit / (hit + fpr * (1 - share)) if hit + fpr else 0.0
+
+
+def _fpr_upper(fp: int, genuine: int, z: float = 1.96) -> float:
+    """Wilson 95 % upper bound of the false-positive rate: 0 of 854 is not a rate of zero."""
+    if not genuine:
+        return 0.0
+    p = fp / genuine
+    centre = p + z * z / (2 * genuine)
+    spread = z * math.sqrt(p * (1 - p) / genuine + z * z / (4 * genuine * genuine))
+    return (centre + spread) / (1 + z * z / genuine)
 
 
 def evaluate(cases: list[dict[str, Any]], lists: KnownBadLists, model: FraudModel) -> dict[str, Any]:
@@ -81,6 +93,8 @@ def evaluate(cases: list[dict[str, Any]], lists: KnownBadLists, model: FraudMode
     scores = {name: _prf(flags, fraud) for name, flags in (("decline", decline), ("review_or_decline", flagged))}
     for f in scores.values():
         f["precision_at_deployed_share"] = _at_share(f, genuine)
+        f["fpr_upper_95"] = _fpr_upper(int(f["fp"]), genuine)
+        f["precision_at_deployed_share_low"] = _at_share(f, genuine, fpr=f["fpr_upper_95"])
     return {
         "n": len(cases), "fraud": sum(fraud), "decisions": dict(Counter(d.value for d in decisions)),
         **scores, "patterns": by_pattern,
@@ -100,11 +114,12 @@ def _print(figures: dict[str, Any], model: FraudModel, split: str) -> None:
     print(f"{split} split: n={figures['n']}, fraud {figures['fraud']} ({figures['fraud'] / figures['n']:.1%}); "
           f"decisions {figures['decisions']}")
     print(f"\n  {'flag':<18} {'precision':>9} {'recall':>7} {'F1':>6}   tp / fp / fn   "
-          f"precision at {DEPLOYED_FRAUD_SHARE:.0%} fraud")
+          f"precision at {DEPLOYED_FRAUD_SHARE:.0%} fraud (with the FPR's 95 % upper bound)")
     for name in ("decline", "review_or_decline"):
         f = figures[name]
         print(f"  {name:<18} {f['precision']:>9.3f} {f['recall']:>7.3f} {f['f1']:>6.3f}   "
-              f"{f['tp']} / {f['fp']} / {f['fn']}   {f['precision_at_deployed_share']:.3f}")
+              f"{f['tp']} / {f['fp']} / {f['fn']}   {f['precision_at_deployed_share']:.3f} "
+              f"({f['precision_at_deployed_share_low']:.3f})")
     print(f"\n  {'pattern':<22} {'label':<8} {'n':>4} {'decline':>8} {'rev+dec':>8}")
     for pattern, p in sorted(figures["patterns"].items(), key=lambda kv: (kv[1]["label"], kv[1]["hard"], kv[0])):
         tag = f"{p['label']}{'*' if p['hard'] else ''}"
@@ -128,6 +143,13 @@ def run(settings: Settings, *, cases: list[dict[str, Any]] | None = None, check_
     test = cases if cases is not None else load_cases(folder / "test.jsonl")
     figures = evaluate(test, lists, model)
     _print(figures, model, "test" if cases is None else "sample")
+    if cases is None:
+        # The split the weights and bands were fitted on, for comparison: a big gap would mean overfitting.
+        seen = evaluate(load_cases(folder / "train.jsonl"), lists, model)
+        figures["train"] = {k: seen[k] for k in ("decline", "review_or_decline")}
+        print("\n  train split (fitted on), for comparison: " + "; ".join(
+            f"{k} precision {seen[k]['precision']:.3f} recall {seen[k]['recall']:.3f}"
+            for k in ("decline", "review_or_decline")))
     if check_files:
         regenerated = serialise(generate()[0])
         same = all((folder / f"{split}.jsonl").read_text(encoding="utf-8") == text

@@ -27,3 +27,8 @@ def test_the_eval_runs_on_a_sample(settings, capsys):
 def test_precision_at_a_lower_fraud_share_is_lower():
     f = {"tp": 50, "fp": 10, "recall": 0.5}
     assert ev._at_share(f, genuine=100, share=0.5) > ev._at_share(f, genuine=100, share=0.02)
+
+
+def test_no_false_positive_still_bounds_the_rate_above_zero():
+    assert 0.003 < ev._fpr_upper(0, 854) < 0.006  # close to the rule of three, 3 / 854
+    assert ev._fpr_upper(10, 100) > 0.1
