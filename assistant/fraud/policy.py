@@ -104,6 +104,12 @@ class FraudPolicy(BaseModel):
         description="Signals that decline whatever the score: an ID confirmed in fraud. Phones are reassigned "
         "(二次放号) and devices shared, so their lists only weigh in the score.",
     )
+    review_floor_codes: frozenset[str] = Field(
+        default=frozenset(),
+        description="Signals that send an application at least to review whatever the score. Empty by default: "
+        "the fitted weights decide (a known-bad phone alone scores below review, learnt from reassigned numbers); "
+        "a lender that wants every list hit seen by a person adds KNOWN_BAD_PHONE and KNOWN_BAD_DEVICE.",
+    )
 
     def employment_ceiling(self, employment: EmploymentType) -> Decimal:
         """The monthly income ceiling for an employment type."""

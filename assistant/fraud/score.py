@@ -91,7 +91,8 @@ def assess(
 
     ``priors`` are earlier applications sharing the ID hash, phone hash or device (the store's query; any
     others are ignored), ``lists`` the known-bad hashes. A hard-decline code (an ID confirmed in fraud)
-    declines whatever the score; every other decision comes from the fitted bands.
+    declines whatever the score, a review-floor code (none by default) at least reviews; every other
+    decision comes from the fitted bands.
     """
     policy = policy or FraudPolicy()
     hits = detect(app, priors, lists, policy)
@@ -100,6 +101,8 @@ def assess(
     decision = model.decide(score)
     if policy.hard_decline_codes & set(codes):
         decision = Decision.DECLINE
+    elif decision is Decision.PASS and policy.review_floor_codes & set(codes):
+        decision = Decision.REVIEW
     ltv = (app.loan_amount / lending_base(app)).quantize(Decimal("0.0001"))
     signals = sorted((_signal(h, model) for h in hits), key=lambda s: -s.weight)
     return FraudAssessment(application_id=app.application_id, score=round(score, 6), decision=decision,

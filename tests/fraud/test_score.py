@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from assistant.fraud.models import Decision, KnownBadLists, Severity
+from assistant.fraud.policy import FraudPolicy
 from assistant.fraud.score import FraudModel, assess, severity
 from assistant.fraud.signals import REASON_CODES
 from tests.fraud.conftest import h, make_app, prior
@@ -46,6 +47,13 @@ def test_a_known_bad_phone_alone_does_not_decline_with_the_shipped_model(model):
     # Reassigned numbers (二次放号) reach genuine applicants; the list only weighs in the score.
     result = assess(make_app(), [], KnownBadLists(phone_hashes={h("phone-1")}), model)
     assert result.decision is not Decision.DECLINE and [s.code for s in result.signals] == ["KNOWN_BAD_PHONE"]
+
+
+def test_a_review_floor_code_sends_a_low_score_to_review():
+    lists = KnownBadLists(phone_hashes={h("phone-1")})
+    floor = FraudPolicy(review_floor_codes=frozenset({"KNOWN_BAD_PHONE"}))
+    assert assess(make_app(), [], lists, toy()).decision is Decision.PASS
+    assert assess(make_app(), [], lists, toy(), floor).decision is Decision.REVIEW
 
 
 def test_the_shipped_model_declines_a_ring_and_passes_a_clean_applicant(model):
