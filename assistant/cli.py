@@ -120,6 +120,7 @@ _SERVE_SETTINGS = """settings that matter (environment, or a .env file; prefix L
 _EVAL_SUITES = """suites:
   conversations   the scripted scenarios (eval/conversations/)
   dialogue        realistic WeChat-style conversations written blind (eval/dialogue/)
+  fraud           anti-fraud signals and score on the synthetic set's test split (eval/fraud/)
   guard_suite     the output guard's held-out adversarial suite (eval/guard/)
   matching        vehicle + product matching cases (eval/matching/)
   nlu             intent classifier and slot extraction on held-out utterances (eval/nlu/)

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     self_use_ltv_cap_ice: Decimal = Field(default=Decimal("0.85"), description="Lender-set LTV cap, self-use ICE.")
     self_use_ltv_cap_nev: Decimal = Field(default=Decimal("0.90"), description="Lender-set LTV cap, self-use NEV.")
     challenger_share: float = Field(default=0.2, ge=0.0, le=1.0, description="A/B share for the challenger.")
+    fraud_known_bad_path: Path | None = Field(
+        default=None, description="JSON of hashed known-bad IDs, phones and devices for the fraud checks (unset: none)."
+    )
 
     # --- privacy ---------------------------------------------------------------------------------
     pii_key: SecretStr | None = Field(
