@@ -17,6 +17,7 @@ PAYMENT_CUE = re.compile(r"月供|每月还款|每个月还款|每月还|每个�
 LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|希望)?(?:超过|超出|超|高于|多于)|不超|不过(?=\s?[\d一二两三四五六七八九])|控制在|压在|压到|放宽到|放到|提到|调到|"
                           r"保持在|最多|最高|顶多|小于|低于|不到|以内的|under|below|max(?:imum)?|at most|"
                           r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under|"
+                          r"(?:i|we) can (?:only )?(?:do|afford|manage|handle|swing|stretch to)|afford(?: about| around)?|"
                           r"(?:don'?t|do not|not|never)\b[^.]{0,24}\bmore than|\babove\b|\bover\b|\bexceed(?:s|ing)?\b")
 LIMIT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|左右|上下|max|or less|tops|at most|or under)")
 REPAYMENT_CUE = re.compile(r"月供|还款|还|月付|payment")
@@ -83,6 +84,9 @@ CHOSEN_VALUE = re.compile(r"还是\s?(?:要|选|买|换成|改成)?\s?(?P<word>[
 # "分一年", "一年期": a one-year term said beside an annual income, not the income's "一年"
 ONE_YEAR_TERM = re.compile(r"分\s?(?:一|1)\s?年|(?:一|1)\s?年期|贷\s?(?:一|1)\s?年|(?:一|1)\s?年还清|12\s?期")
 CHOSEN_TERM = re.compile(r"(?:还是|就|改成|换成|改为)\s?(?:分)?\s?(?P<n>\d+|[一二两三四五六七八九十]+)\s?(?P<unit>年|期|个月)")
+# "期数也改成36吧": the term named, the figure bare (months unless a 年 says years)
+NAMED_TERM = re.compile(r"(?P<key>期数|期限|年限|分期数|贷款期|term)[^，。,.!?！？\d]{0,4}?(?:改成|换成|改为|改到|调到|变成|"
+                        r"设为|\bto\b)\s?(?P<n>\d+|[一二两三四五六七八九十]+)\s?(?P<unit>年|期|个月|months?|years?)?")
 REL_TERM_UNIT = re.compile(r"年|期|个月|years?|months?")
 ABSOLUTE_TO = re.compile(r"到|至|成(?=\d)|为|\bto\b")
 
@@ -105,7 +109,9 @@ EN_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3
 EN_ORDINAL = re.compile(r"\b(?<!\ba\s)(?<!\ban\s)(?:the\s)?(?P<w>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
                         r"\s(?:one|1|option|plan|offer|car|choice)\b")
 CHEAPEST = re.compile(r"最便宜|最平|平啲|月供最平|便宜(?:的|点的|一点的|些的)?(?:那|这)?(?:个|款|台|辆|种)|便宜(?:点|一点|些)(?:那|这)(?:个|款|台|辆|种)|月供最(?:低|少|便宜)|月供(?:少|低)的那|最低的那|最省|"
-                      r"cheap(?:est|er)(?: one| 1| option| plan)?|lowest (?:monthly )?payment|lowest monthly|smallest (?:monthly )?payment|least expensive|lower payment")
+                      r"cheap(?:est|er)(?: one| 1| option| plan)?|lowest (?:monthly )?payment|lowest monthly|smallest (?:monthly )?payment|least expensive|lower payment|"
+                      r"(?:lower|smaller|lowest|smallest|less) (?:monthly|per month|a month|installment)|"
+                      r"(?:cheaper|lower) (?:monthly|installment|repayment)s?")
 PRICIEST = re.compile(r"最贵|贵(?:的|点的|一点的)?(?:那|这)(?:个|款|台|辆)|月供最高|pric(?:ey|ier|iest)(?: one| 1)?|"
                       r"most expensive|more expensive (?:one|1)|highest payment")
 CURRENT = re.compile(r"就(?:上面|这|那|它)(?:个|款|台|辆|一个|套)?|就它|上面(?:那|这)(?:个|款|台|辆)|(?:这|那)个方案|"
@@ -229,9 +235,10 @@ ASSESS_REQUEST = re.compile(
     r"评估|预审|测一下|测测|审核一下|帮我(?:看看|查查|算算|查一下|看一下)?(?:能不能|能否|可不可以|够不够|能)(?:贷|批|办|过)|"
     r"看看我(?:能|可以|够)|我(?:这种|这样|这个)?(?:情况)?(?:能|可以|能不能)(?:贷|批|办)(?:下来|到)?(?:吗|多少)?|"
     r"(?:像我这样|像我这种|我这样|我这种|这样|这种情况|这情况|这个情况)(?:的)?(?:的话)?\s?(?:还|也)?(?:能|可以|能不能)(?:贷|批|办)(?:得)?(?:下来|到|款)|"
-    r"能批吗|能不能批|批得下来|批不批|额度(?:有)?多少|\bassess|pre-?assess|check (?:if|whether) i|am i eligible|"
+    r"能批吗|能不能批|批得下来|批不批|额度(?:有)?多少|\bassess|pre-?assess|pre-?(?:check|screen|qualif)|check (?:if|whether) i|am i eligible|"
     r"would i qualify|do i qualify|(?:would|will|could) i (?:get|be) (?:approved|accepted|a loan)|can i (?:get|be) (?:a loan|approved|qualified)(?!\s+(?:on|for)\s+(?:a|an|the)\s)|my chances")
 EXPLICIT_ASSESS = re.compile(r"(?<!不用)(?<!不要)(?:评估|预审)(?:一下|下|看看)?(?:吧|呗)?|\bassess (?:me|my)|pre-?assess(?:ment)?|"
+                             r"pre-?(?:check|screen(?:ing)?|qualif(?:y|ication))|(?:do|run) (?:the|a|my) (?:credit )?check|"
                              r"check (?:if|whether) i(?:'d| would)? (?:qualify|am eligible|get approved)|"
                              r"(?:我|我这|我这种|我这样)[^，。？?]{0,6}(?:能|可以|能不能)(?:过|批)(?:吗|不|么)?|"
                              r"(?:帮我)?看看(?:我)?能不能(?:批|过|贷下来)|能不能批下来|批得下来(?:吗|不)")

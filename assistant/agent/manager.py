@@ -122,6 +122,8 @@ class DialogueManager:
                     target = state.flow if state.flow in ("eligibility_check", "apply") else "eligibility_check"
                 else:
                     state.flow = None
+                    if any(isinstance(c, StartFlow) for c in commands):
+                        continue  # "先不说这个 有没有…的车": no to the assessment, yes to the new request
                     draft.reply = run.reply("consent_declined")
                     draft.fixed = True
                     return draft

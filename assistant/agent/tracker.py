@@ -95,8 +95,13 @@ class OfflineCommandGenerator:
             return [Clarify(zh="", en="")], state.last_intent or "out_of_scope", 0.0
         norm = _fix_typos(prepare(text))
         consent = self._consent(state, norm)
+        declined: Consent | None = None
         if consent is not None and not consent.given:
-            return [consent], state.flow or "eligibility_check", 1.0
+            rest = cues.DENY.sub(" ", norm, count=1)
+            if len(rest.strip()) < 8 or not cues.WORDS.search(rest):
+                return [consent], state.flow or "eligibility_check", 1.0
+            # "先不说这个 有没有月供两千以内的新能源车": no to the assessment, and a new request read as usual
+            declined, consent = consent, None
 
         commands: list[Any] = []
         spans: list[tuple[int, int]] = []
@@ -131,6 +136,10 @@ class OfflineCommandGenerator:
         slots = extract_slots(masked, intent=intent, expected_slot=expected if expected in _nlu_slots() else None)
         if state.pending_slot == VEHICLE_MODEL and "vehicle_price" not in slots and "budget" in slots:
             slots["vehicle_price"] = slots.pop("budget")  # "当时15万买的" answers the price question
+        if not slots and cues.CORRECTION.search(norm) and state.last_intent in TASK_FLOWS:
+            # "打错了 是25个": the classifier sees no task in so few words; read the amount as the task did
+            slots = extract_slots(masked, intent=state.last_intent)
+            slots.update(self._bare_rate_fix(state, masked))
         self._money_fallbacks(masked, slots)
         said_age = cues.AGE_SAID.search(norm)
         if said_age is not None and "age" not in slots and 18 <= int(said_age.group("age")) <= 80 and \
@@ -222,6 +231,9 @@ class OfflineCommandGenerator:
         elif intent == "car_recommendation" and cues.ASSESS_REQUEST.search(norm) and not state.consent:
             # "想买台10w左右的车 这情况能贷下来不": the plans, and the offer of a pre-assessment (consent first)
             commands.append(StartFlow(flow="eligibility_check"))
+        if declined is not None:
+            commands = [declined, *(c for c in commands if not (isinstance(c, StartFlow) and
+                                                                c.flow == "eligibility_check"))]
         return commands, intent, confidence
 
     # ------------------------------------------------------------------ consent
@@ -251,8 +263,10 @@ class OfflineCommandGenerator:
                     continue
                 start, end = q.start, q.end
                 after = norm[end:end + 8]
-                if cues.CAR_AFTER_AMOUNT.match(norm, end):
-                    continue  # "一个月6000 想买个7万以内的油车": the 7万 is the car's budget, not a payment cap
+                if cues.CAR_AFTER_AMOUNT.match(norm, end) and start - cue.end() > 2:
+                    # "一个月6000 想买个7万以内的油车": the 7万 is the car's budget, not a payment cap; but
+                    # "月供两千以内的新能源车" puts the cap right after its cue: a car that costs that much a month
+                    continue
                 before_cue = norm[max(0, cue.start() - 12):cue.start()]
                 strict = bool(cues.LIMIT_BEFORE.search(norm[cue.end():end]) or cues.LIMIT_BEFORE.search(before_cue)
                               or cues.STRICT_AFTER.match(after))
@@ -462,13 +476,17 @@ class OfflineCommandGenerator:
     @staticmethod
     def _chosen_term(norm: str, commands: list[Any], spans: list[tuple[int, int]]) -> None:
         """'要不还是分四年吧': the term the customer settles on (other terms in the message are complaints)."""
-        m = cues.CHOSEN_TERM.search(norm)
+        m = cues.CHOSEN_TERM.search(norm) or cues.NAMED_TERM.search(norm)
         if m is None or any(m.start() < e and s < m.end() for s, e in spans):
             return
         n = _small_int(m.group("n"))
         if n is None:
             return
-        months = n * 12 if m.group("unit") == "年" else n
+        unit = m.group("unit") or ""
+        if not unit and (n < 6 and "key" in m.groupdict() and m.group("key") != "年限"):
+            return  # "期数改成3": three months is no car-loan term; too unclear to act on
+        years = unit.startswith(("年", "year")) or (not unit and m.groupdict().get("key") == "年限" and n <= 10)
+        months = n * 12 if years else n
         if 1 <= months <= 120:
             commands.append(SetSlot(slot="term_months", value=months))
             # every term in the message is read: the chosen one stands
@@ -791,6 +809,21 @@ class OfflineCommandGenerator:
         return str(vehicle.id)
 
     @staticmethod
+    def _bare_rate_fix(state: SessionState, norm: str) -> dict[str, Any]:
+        """'啊打错了 是4.2' right after a rate was given: the bare figure is that rate, in percent."""
+        if "quoted_rate" not in state.slots or not state.last_slots or "quoted_rate" not in state.last_slots[-3:]:
+            return {}
+        if any(pattern.search(norm) for _, pattern in cues.REL_SLOT):
+            return {}  # "期数也改成36": the figure names another fact
+        m = re.search(r"(?<![\d.])(\d{1,2}(?:\.\d{1,3})?)\s?%?(?![\d.]|\s?(?:万|千|w|k|期|个|年|月|成))", norm)
+        if m is None:
+            return {}
+        value = Decimal(m.group(1))
+        if not Decimal("0.5") <= value <= Decimal("36"):
+            return {}
+        return {"quoted_rate": float(value / 100)}
+
+    @staticmethod
     def _retarget_correction(state: SessionState, slots: dict[str, Any], correcting: bool,
                              what_about: str | None = None, norm: str = "") -> dict[str, Any]:
         """'说错了，是22万', '那一千五呢': a bare amount changes the money fact said last, not a new budget."""
@@ -875,6 +908,15 @@ class OfflineCommandGenerator:
                 return active
         if active and intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and state.pending_slot:
             return active
+        last = state.last_intent
+        if not active and last in TASK_FLOWS and (slots or edits) and intent in ("out_of_scope", "greeting") and \
+                cues.CORRECTION.search(norm):
+            return last  # "打错了 是25个" after the offers were shown: the correction re-runs what was done last
+        new_cap = any(isinstance(c, SetSlot) and c.slot == "max_monthly_payment" for c in commands)
+        if not active and last == "car_recommendation" and new_cap and set(slots) <= (FLOWS[last].uses | _TRACKER_SLOTS) and \
+                intent in ("eligibility_check", "policy_question", "out_of_scope", "payment_calculation") and \
+                not cues.EXPLICIT_ASSESS.search(norm):
+            return last  # "what if I can do 1500 a month" after the offers: the same search under a new cap
         return intent
 
     def _intent_commands(self, state: SessionState, intent: str, norm: str, text: str, commands: list[Any],

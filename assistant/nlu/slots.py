@@ -81,7 +81,7 @@ _MONEY_CUES: dict[str, tuple[str, ...]] = {
              "loan", "borrow", "borrowing", "finance", "financing", "principal", "cash"),
     "income": ("月薪", "月收入", "月入", "收入", "工资", "薪水", "薪资", "到手", "税后", "挣", "赚", "退休金", "养老金",
                "年薪", "年收入", "年入", "salary", "income", "earn", "earning", "make", "pension",
-               "take home"),
+               "take home", "能跑", "跑个", "跑下来", "流水"),  # 网约车 drivers: "一个月能跑1w1" is earnings
     "price": ("车价", "车款", "车值", "车子", "裸车", "裸车价", "落地", "落地价", "售价", "指导价", "原价", "报价",
               "价格", "价钱", "这辆车", "这台车", "price", "priced", "costs", "cost", "worth", "valued"),
     "car": ("车", "的车", "suv", "轿车", "mpv", "皮卡", "越野", "电车", "油车", "二手车", "新车", "代步车", "car",
@@ -175,8 +175,11 @@ _ENUMS: dict[str, list[tuple[str, str]]] = {
         ("nev", r"新能源|(?<![a-z])nevs?(?![a-z])|new energy|green plate|绿牌"),
     ],
     "vehicle_condition": [
-        ("used", r"二手|准新车|used|second[- ]hand|pre-?owned|旧车"),
-        ("new", r"新车|全新|brand[- ]new|new (?:car|vehicle|suv|sedan|ev|model)s?(?![a-z])|新的(?:车)?|"
+        # the thing compared with ("利率是不是比新车高") is not the car asked about; "new " alone, so that
+        # "new sedan" still leaves "sedan" to the body type
+        ("used", r"(?<!比)(?<!跟)(?<!和)(?<!than )(?<!than a )(?:二手|准新车|used|second[- ]hand|pre-?owned|旧车)"),
+        ("new", r"(?<!比)(?<!跟)(?<!和)(?<!than )(?<!than a )(?:新车|全新|brand[- ]new|"
+                r"new (?=(?:car|vehicle|suv|sedan|ev|model)s?(?![a-z]))|新的(?:车)?)|"
                 r"new (?=(?:toyota|honda|byd|tesla|bmw|audi|nissan|volkswagen|vw|mercedes|benz|geely|ford|"
                 r"hyundai|kia|mazda|buick|chevrolet|lexus|volvo|porsche|xpeng|nio|li auto|zeekr|xiaomi)(?![a-z]))"),
     ],

@@ -338,3 +338,23 @@ def test_asking_whether_one_can_get_the_loan_offers_the_assessment_and_uses_the_
     second = chat.handle("行 帮我评一下", first.session_id)
     assert "score_applicant" in tool_names(second)
     assert "方案1" in second.reply  # the loan assessed is the first plan shown, and the reply says so
+
+
+def test_declining_the_assessment_with_a_new_request_serves_the_request(chat):
+    asked, switched = talk(chat, "工资七千五 我这种能办车贷吗", "不用了 先帮我找找月供一千八以内的电车")
+    assert chat.state(asked.session_id).awaiting_consent is False
+    assert "match_offers" in tool_names(switched) and "score_applicant" not in tool_names(switched)
+    assert switched.slots["max_monthly_payment"] == 1800 and switched.slots["monthly_income"] == 7500
+    assert switched.offers and all(o["monthly_payment"] <= 1800 for o in switched.offers)
+
+
+def test_a_bare_correction_after_offers_reruns_the_search(chat):
+    first, fixed = talk(chat, "预算12个 想看丰田的", "写错了 是18个")
+    assert fixed.slots["budget"] == 180000 and fixed.slots["brand"] == "丰田"
+    assert "match_offers" in tool_names(fixed)
+
+
+def test_a_bare_rate_correction_changes_the_rate_just_given(chat):
+    first, fixed = talk(chat, "借8万 分36期 年利率5.6%", "不对 是3.9")
+    assert fixed.slots["quoted_rate"] == pytest.approx(0.039)
+    assert fixed.slots["loan_amount"] == 80000 and fixed.slots["term_months"] == 36

@@ -224,3 +224,33 @@ def test_the_undisputed_facts_of_a_contradiction_are_kept():
 def test_annual_income_is_divided_into_monthly():
     commands, _ = read("年薪30万 想买辆车")
     assert slot(commands, "monthly_income") == 25000
+
+
+@pytest.mark.parametrize(("message", "months"), [("期限也改成48吧", 48), ("年限改成3年", 36), ("期数换成60期", 60)])
+def test_a_named_term_with_a_new_figure_is_the_term(message: str, months: int):
+    commands, _ = read(message, slots={"loan_amount": 100000, "term_months": 24})
+    assert slot(commands, "term_months") == months
+    assert slot(commands, "quoted_rate") is None
+
+
+def test_a_cap_said_right_after_its_cue_holds_before_a_car_word():
+    commands, _ = read("有月供一千五以内的轿车吗")
+    assert slot(commands, "max_monthly_payment") == 1500 and slot(commands, "budget") is None
+
+
+@pytest.mark.parametrize("message", ["we can afford 2500 a month", "i can only do 1800 per month"])
+def test_what_a_customer_can_afford_a_month_is_a_cap(message: str):
+    commands, _ = read(message)
+    assert slot(commands, "max_monthly_payment") in (2500, 1800)
+
+
+def test_a_ride_hailing_drivers_takings_are_income():
+    commands, _ = read("开网约车的 一个月能跑九千多")
+    assert slot(commands, "monthly_income") == 9000 and slot(commands, "budget") is None
+
+
+def test_the_condition_compared_with_is_not_the_car_asked_about():
+    commands, _ = read("准新车贷款利率会比新车贵吗")
+    assert slot(commands, "vehicle_condition") == "used"
+    commands, _ = read("looking at a new suv around 200k")
+    assert slot(commands, "vehicle_condition") == "new" and slot(commands, "body_type") == "suv"
