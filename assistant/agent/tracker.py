@@ -913,7 +913,8 @@ class OfflineCommandGenerator:
                 cues.CORRECTION.search(norm):
             return last  # "打错了 是25个" after the offers were shown: the correction re-runs what was done last
         new_cap = any(isinstance(c, SetSlot) and c.slot == "max_monthly_payment" for c in commands)
-        if not active and last == "car_recommendation" and new_cap and set(slots) <= (FLOWS[last].uses | _TRACKER_SLOTS) and \
+        same_search = set(slots) <= (FLOWS["car_recommendation"].uses | _TRACKER_SLOTS)
+        if not active and last == "car_recommendation" and new_cap and same_search and \
                 intent in ("eligibility_check", "policy_question", "out_of_scope", "payment_calculation") and \
                 not cues.EXPLICIT_ASSESS.search(norm):
             return last  # "what if I can do 1500 a month" after the offers: the same search under a new cap

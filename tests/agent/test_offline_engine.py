@@ -349,12 +349,12 @@ def test_declining_the_assessment_with_a_new_request_serves_the_request(chat):
 
 
 def test_a_bare_correction_after_offers_reruns_the_search(chat):
-    first, fixed = talk(chat, "预算12个 想看丰田的", "写错了 是18个")
+    _, fixed = talk(chat, "预算12个 想看丰田的", "写错了 是18个")
     assert fixed.slots["budget"] == 180000 and fixed.slots["brand"] == "丰田"
     assert "match_offers" in tool_names(fixed)
 
 
 def test_a_bare_rate_correction_changes_the_rate_just_given(chat):
-    first, fixed = talk(chat, "借8万 分36期 年利率5.6%", "不对 是3.9")
+    _, fixed = talk(chat, "借8万 分36期 年利率5.6%", "不对 是3.9")
     assert fixed.slots["quoted_rate"] == pytest.approx(0.039)
     assert fixed.slots["loan_amount"] == 80000 and fixed.slots["term_months"] == 36
