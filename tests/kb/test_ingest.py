@@ -39,6 +39,7 @@ def edit_manifest_row(settings: Settings, **values: object) -> None:
         conn.execute(update(KnowledgeIndexRow).values(**values))
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_first_ingest_builds_everything_and_writes_the_manifest(kb_settings: Settings) -> None:
     assert index_status(kb_settings).state == "missing"
     report = ingest(kb_settings)
@@ -56,6 +57,7 @@ def test_first_ingest_builds_everything_and_writes_the_manifest(kb_settings: Set
     assert len(store_ids(kb_settings)) == N_UNITS
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_unchanged_files_are_not_re_embedded(kb_settings: Settings) -> None:
     ingest(kb_settings)
     first = manifest_of(kb_settings)
@@ -64,6 +66,7 @@ def test_unchanged_files_are_not_re_embedded(kb_settings: Settings) -> None:
     assert not again.switched and manifest_of(kb_settings) == first  # nothing changed: nothing rebuilt
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_changed_added_and_removed_files(kb_settings: Settings) -> None:
     ingest(kb_settings)
     kb = kb_settings.knowledge_base_dir
@@ -100,6 +103,7 @@ def test_changed_added_and_removed_files(kb_settings: Settings) -> None:
     assert retriever.search("GPS什么时候拆", k=1)[0].doc_id == "gps-installation-privacy"
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_a_changed_embedder_or_chunker_forces_a_full_rebuild(kb_settings: Settings) -> None:
     ingest(kb_settings)
     edit_manifest_row(kb_settings, embedder="some-other-model")
@@ -109,11 +113,13 @@ def test_a_changed_embedder_or_chunker_forces_a_full_rebuild(kb_settings: Settin
     assert len(store_ids(kb_settings)) == N_UNITS
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_force_rebuilds(kb_settings: Settings) -> None:
     ingest(kb_settings)
     assert ingest(kb_settings, force=True).rebuilt
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_unreadable_manifest_means_rebuild(kb_settings: Settings) -> None:
     ingest(kb_settings)
     edit_manifest_row(kb_settings, files="{not json")
@@ -153,6 +159,7 @@ def test_missing_index_directory_with_a_manifest_is_rebuilt(kb_settings: Setting
     assert len(retriever.doc_ids) == N_DOCS
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_broken_and_duplicate_documents_are_skipped_and_reported(kb_settings: Settings) -> None:
     kb = kb_settings.knowledge_base_dir
     (kb / "policies/broken.md").write_text("---\nid: [oops\n---\n正文", encoding="utf-8")
