@@ -200,5 +200,43 @@ class Services:
         state = getattr(self, "_knowledge_state", None)
         if state is None:  # no warm-up ran (a test client, a CLI): ready once the index exists
             state = "ready" if "retriever" in self.__dict__ else "not built"
+        state = self._knowledge_check(state)
         checks["knowledge"] = state
         return {"ready": checks["database"] == "ok" and state == "ready", "checks": checks}
+
+    def _knowledge_check(self, state: str) -> str:
+        """The knowledge state checked against the store now: a built index whose store stops answering
+        (or has lost the live collections) is not ready, and is ready again once the store is back; an
+        index that could not be built because the store was down, or whose collections are gone, is
+        (re)built in the background."""
+        if state == "building":
+            return state
+        retriever = self.__dict__.get("retriever")
+        if retriever is None:
+            if state.startswith("unavailable"):  # the store was down: retry; a bug is not retried
+                self._index_in_background(self._build_index)
+            return state
+        problem = retriever.health()
+        if problem is None:
+            return "ready"
+        if problem.startswith("index missing"):
+            self._index_in_background(self._replace_retriever)
+        return f"store {problem}"
+
+    def _replace_retriever(self) -> None:
+        """Build a new retriever (rebuilding a lost index) and swap it in; the old one serves meanwhile."""
+        from assistant.kb.retriever import build_retriever
+
+        try:
+            self.__dict__["retriever"] = build_retriever(self.settings)
+            self._knowledge_state = "ready"
+        except Exception as exc:  # reported by /ready (the old retriever's health); the thread must not die
+            log.warning("kb_rebuild_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+
+    def _index_in_background(self, target: Any) -> None:
+        """Run ``target`` in the index thread, unless an index build is running already."""
+        thread = getattr(self, "_index_thread", None)
+        if thread is not None and thread.is_alive():
+            return
+        self._index_thread = threading.Thread(target=target, name="kb-index", daemon=True)
+        self._index_thread.start()

@@ -110,14 +110,16 @@ class Settings(BaseSettings):
     # --- privacy ---------------------------------------------------------------------------------
     pii_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key for personal data and documents at rest (development: generated under DATA_DIR).",
+        description="Fernet key for personal data and documents at rest, one for all replicas (required in production "
+        "and with a shared DATABASE_URL; else generated under DATA_DIR).",
     )
     pii_key_file: Path | None = Field(default=None, description="A file holding PII_KEY, kept outside DATA_DIR.")
     pii_previous_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Comma-separated retired keys, still read during a key rotation."
     )
     audit_key: SecretStr | None = Field(
-        default=None, description="HMAC key anchoring the audit chain (development: generated under DATA_DIR)."
+        default=None, description="HMAC key anchoring the audit chain, one for all replicas (required in production "
+        "and with a shared DATABASE_URL; else generated under DATA_DIR)."
     )
     audit_key_file: Path | None = Field(default=None, description="A file holding AUDIT_KEY, kept outside DATA_DIR.")
 

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from assistant.api.app import create_app
 from assistant.services import Services
@@ -58,8 +60,10 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """Settings on a fresh, empty DATA_DIR, no LLM, one all-scopes API key (and the ``backend``'s database
     when the test asks for one)."""
     url = request.getfixturevalue("database_url") if "backend" in request.fixturenames else None
+    # A shared database needs the replicas' one PII_KEY and AUDIT_KEY (assistant.storage.crypto.check_keys).
+    keys = {"pii_key": SecretStr(Fernet.generate_key().decode()), "audit_key": SecretStr("t" * 32)} if url else {}
     return Settings(data_dir=tmp_path / "data", api_keys=[TEST_API_KEY], database_url=url,  # type: ignore[call-arg]
-                    _env_file=None)
+                    _env_file=None, **keys)
 
 
 @pytest.fixture

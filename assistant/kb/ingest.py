@@ -1,63 +1,121 @@
 """``loan-assistant ingest``: (re)build the knowledge index, incrementally by content hash.
 
-A manifest under ``DATA_DIR`` records, per corpus file, its SHA-256 and the chunk ids it produced, plus
-the corpus hash, the embedder and the chunker version. On the next run only new or changed files are
-re-chunked and re-embedded, removed files' chunks are deleted, and anything that makes the old index
-untrustworthy (no or unreadable manifest, another embedder or chunker, a store that does not hold what
-the manifest says, a corrupt index directory) triggers a full rebuild instead of a crash.
+The manifest — per corpus file its SHA-256 and the chunk ids it produced, plus the corpus hash, the
+embedder, the chunker version and the live collections — is a row in the database every replica shares
+(:mod:`assistant.storage.kb_index`), keyed by the vector store's own id: a new replica with a fresh
+``DATA_DIR`` finds the index its peers built and reuses it without embedding anything.
+
+Every change builds a new pair of collections — the unchanged files' vectors copied from the live ones,
+only new or changed files embedded — and then switches the manifest to them in one transaction; the
+previous collections are dropped after the switch. Replicas keep answering from the old collections
+during a build and pick up the new ones on their next query. Anything that makes the old index
+untrustworthy (no or unreadable manifest, another embedder or chunker, live collections that are missing
+or do not hold what the manifest says, a corrupt index directory) triggers a full rebuild instead of a
+crash. One builder at a time: a file lock in ``DATA_DIR`` for the embedded store (it lives there), the
+database's lock for a Chroma server.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from filelock import FileLock
 
+from assistant.errors import UpstreamUnavailable
 from assistant.kb.corpus import CHUNKER_VERSION, Chunk, CorpusError, corpus_files, index_units, load_document
 from assistant.logs import get_logger
+from assistant.storage.kb_index import Manifest, build_lock, live_collection, read_manifest, switch_manifest
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from assistant.kb.embeddings import Embedder
     from assistant.kb.store import VectorStore
     from assistant.settings import Settings
 
 log = get_logger(__name__)
 
-MANIFEST_NAME = "kb_manifest.json"
-MANIFEST_VERSION = 1
 _EMBED_BATCH = 16
 _WRITE_BATCH = 256
+_COPY_BATCH = 512
 LOCK_NAME = "kb_index.lock"
 _file_locks: dict[str, FileLock] = {}
 _file_locks_guard = threading.Lock()
+_engines: OrderedDict[str, Engine] = OrderedDict()
+_engines_guard = threading.Lock()
+_MAX_ENGINES = 8  # tests open many databases; a long-running service uses one
+
+
+def kb_engine(settings: Settings) -> Engine:
+    """The engine on the configured database that holds the manifest (tables created), one per URL."""
+    from assistant.storage.db import create_all, make_engine
+
+    url = settings.resolved_database_url
+    with _engines_guard:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            create_all(engine)
+            _engines[url] = engine
+            while len(_engines) > _MAX_ENGINES:
+                _engines.popitem(last=False)[1].dispose()
+        _engines.move_to_end(url)
+        return engine
 
 
 @contextmanager
-def index_lock(settings: Settings) -> Iterator[None]:
-    """Held while the index is opened, checked and (re)built: one builder at a time.
-
-    Several server workers start together on a fresh ``DATA_DIR`` (``uvicorn --workers 2``), and two
-    builders resetting and filling one Chroma directory at once leave it corrupt. A file lock under
-    ``DATA_DIR`` serialises processes; it is thread-local, so threads of one process queue on it too,
-    and re-entrant, so ``ingest`` may run under a caller that already holds it.
-    """
+def _data_dir_lock(settings: Settings) -> Iterator[None]:
+    # A file lock under DATA_DIR serialises processes; it is thread-local, so threads of one process
+    # queue on it too, and re-entrant, so ``ingest`` may run under a caller that already holds it.
     path = str((settings.ensure_data_dir() / LOCK_NAME).resolve())
     with _file_locks_guard:
         lock = _file_locks.setdefault(path, FileLock(path))
     with lock:
         yield
+
+
+@contextmanager
+def index_lock(settings: Settings, store: VectorStore | None = None) -> Iterator[None]:
+    """Held while the index is checked and (re)built: one builder at a time.
+
+    The embedded store lives in ``DATA_DIR``, so a file lock there serialises its builders (several
+    workers of one host start together on a fresh ``DATA_DIR``; two builders filling one Chroma
+    directory at once leave it corrupt). A Chroma server is shared by hosts, so its builders take the
+    shared database's lock (PostgreSQL advisory lock), keyed by the server's store id.
+    """
+    if not settings.chroma_url:
+        with _data_dir_lock(settings):
+            yield
+        return
+    if store is None:
+        raise ValueError("index_lock needs the open store when the index is on a Chroma server")
+    with build_lock(kb_engine(settings), store.store_id, settings.ensure_data_dir()):
+        yield
+
+
+@contextmanager
+def open_store(settings: Settings, embedder: Embedder, store: VectorStore | None = None) -> Iterator[VectorStore]:
+    """The store, opened under the local lock when it is the embedded one (whose opening may wipe a corrupt
+    directory: one process at a time); a server is opened without any lock."""
+    from assistant.kb.store import VectorStore
+
+    if settings.chroma_url:
+        yield store or VectorStore.open(settings, embedder)
+        return
+    with _data_dir_lock(settings):
+        # Open after the lock: a worker that opened the store while another was wiping it would keep
+        # a stale view of the directory.
+        yield store or VectorStore.open(settings, embedder)
 
 
 @dataclass
@@ -91,6 +149,8 @@ class IngestReport:
     embedded_chunks: int = 0
     seconds: float = 0.0
     embedder: str = ""
+    collection: str = ""  # the live collections' suffix after this ingestion
+    switched: bool = False  # a new index was built and made live
 
     def summary(self) -> str:
         """One bilingual line for the console."""
@@ -103,13 +163,8 @@ class IngestReport:
         )
 
 
-def manifest_path(settings: Settings) -> Path:
-    """Where the manifest lives (beside the on-disk index, also when the vectors are on a server)."""
-    return settings.data_dir / MANIFEST_NAME
-
-
 def store_location(settings: Settings) -> str:
-    """A stable name for the configured store (part of the manifest identity)."""
+    """A name for the configured store, for messages."""
     return settings.chroma_url or "local:chroma"
 
 
@@ -128,54 +183,62 @@ def corpus_hash(snapshot: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def load_manifest(path: Path) -> dict[str, Any] | None:
-    """The manifest, or None when missing, unreadable or of another version."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION or not isinstance(
-        data.get("files"), dict
-    ):
-        return None
-    return data
+def load_manifest(settings: Settings, store: VectorStore) -> Manifest | None:
+    """The manifest of ``store``'s live index (None when it has none yet)."""
+    return read_manifest(kb_engine(settings), store.store_id)
 
 
-def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _identity_problem(manifest: dict[str, Any] | None, settings: Settings, embedder_name: str) -> str | None:
+def _identity_problem(manifest: Manifest | None, embedder_name: str) -> str | None:
     """Why the recorded index cannot be updated incrementally (None if it can)."""
     if manifest is None:
         return "no index yet / 尚无索引"
-    if manifest.get("embedder") != embedder_name:
-        return f"embedder changed {manifest.get('embedder')} → {embedder_name}"
-    if manifest.get("chunker") != CHUNKER_VERSION:
-        return f"chunker changed {manifest.get('chunker')} → {CHUNKER_VERSION}"
-    if manifest.get("location") != store_location(settings):
-        return "vector store location changed"
+    if manifest.embedder != embedder_name:
+        return f"embedder changed {manifest.embedder} → {embedder_name}"
+    if manifest.chunker != CHUNKER_VERSION:
+        return f"chunker changed {manifest.chunker} → {CHUNKER_VERSION}"
     return None
 
 
-def index_status(settings: Settings, embedder_name: str | None = None) -> IndexStatus:
-    """Compare the manifest with the corpus on disk (no model, no vector store touched)."""
-    if embedder_name is None:
-        from assistant.kb.embeddings import make_embedder
+def _live_problem(store: VectorStore, manifest: Manifest) -> str | None:
+    """Why the live collections cannot be trusted (None when they hold what the manifest says).
 
-        embedder_name = make_embedder(settings).name
-    manifest = load_manifest(manifest_path(settings))
-    problem = _identity_problem(manifest, settings, embedder_name)
+    A server that does not answer is an outage, not a reason to rebuild: :class:`UpstreamUnavailable`.
+    """
+    if store.persist_path is None:
+        try:
+            store.client.heartbeat()
+        except Exception as exc:
+            raise UpstreamUnavailable("向量库暂时无法访问，请稍后再试",
+                                      f"the Chroma server at {store.location} does not answer: "
+                                      f"{type(exc).__name__}") from exc
+    live = store.at(manifest.collection)
+    try:
+        live.probe()
+        held = live.count()
+    except Exception as exc:  # missing or unreadable collections: rebuild them
+        return f"live collections unreadable / 索引集合缺失: {type(exc).__name__}"
+    if held != manifest.units:
+        return f"store holds {held} chunks, manifest says {manifest.units}"
+    return None
+
+
+def index_status(settings: Settings, embedder_name: str | None = None, *,
+                 store: VectorStore | None = None) -> IndexStatus:
+    """Compare the manifest with the corpus on disk (no model loaded; the store is opened for its id)."""
+    from assistant.kb.embeddings import make_embedder
+
+    embedder = make_embedder(settings)
+    embedder_name = embedder_name or embedder.name
+    with open_store(settings, embedder, store) as opened:
+        manifest = load_manifest(settings, opened)
+    problem = _identity_problem(manifest, embedder_name)
     if problem is not None:
         return IndexStatus("missing" if manifest is None else "stale", problem)
     assert manifest is not None
     snapshot = corpus_snapshot(settings.knowledge_base_dir)
-    if manifest.get("corpus_hash") == corpus_hash(snapshot):
+    if manifest.corpus_hash == corpus_hash(snapshot):
         return IndexStatus("fresh", "corpus unchanged")
-    files = manifest["files"]
+    files = manifest.files
     changed = sorted(p for p, h in snapshot.items() if files.get(p, {}).get("sha256") != h)
     removed = sorted(p for p in files if p not in snapshot)
     return IndexStatus("stale", "corpus changed / 知识库文件有变化", changed=changed, removed=removed)
@@ -191,105 +254,140 @@ def ingest(
 ) -> IngestReport:
     """Bring the index in line with ``knowledge_base/``; returns what was done."""
     from assistant.kb.embeddings import make_embedder
-    from assistant.kb.store import VectorStore
 
     started = time.perf_counter()
     embedder = embedder or make_embedder(settings)
-    with index_lock(settings):
-        store = store or VectorStore.open(settings, embedder)
-        kb_dir = settings.knowledge_base_dir
-        mpath = manifest_path(settings)
-        manifest = load_manifest(mpath)
-        reason = _identity_problem(manifest, settings, embedder.name)
-        if reason is None and force:
-            reason = "forced / 手动全量重建"
-        if reason is None and store.recovered:
-            reason = "index directory was corrupt / 索引目录损坏，已重建"
-        if reason is None and store.stored_embedder() not in (None, embedder.name):
-            reason = "store holds another embedder's vectors"
-        if reason is None:
+    with open_store(settings, embedder, store) as store, index_lock(settings, store):
+        report = _ingest_locked(settings, embedder, store, progress=progress, force=force)
+    report.seconds = time.perf_counter() - started
+    log.info("kb_ingested", **{k: v for k, v in asdict(report).items() if isinstance(v, int | float | str)})
+    return report
+
+
+def _ingest_locked(settings: Settings, embedder: Embedder, store: VectorStore, *, progress: bool,
+                   force: bool) -> IngestReport:
+    from assistant.kb.store import new_suffix
+
+    engine = kb_engine(settings)
+    kb_dir = settings.knowledge_base_dir
+    manifest = read_manifest(engine, store.store_id)
+    row = live_collection(engine, store.store_id)  # also there when the manifest is unreadable
+    reason = _identity_problem(manifest, embedder.name)
+    if reason is None and force:
+        reason = "forced / 手动全量重建"
+    if reason is None and store.recovered:
+        reason = "index directory was corrupt / 索引目录损坏，已重建"
+    if reason is None:
+        assert manifest is not None
+        reason = _live_problem(store, manifest)
+    snapshot = corpus_snapshot(kb_dir)
+    if reason is None:
+        assert manifest is not None
+        if manifest.corpus_hash == corpus_hash(snapshot):  # nothing to do: the live index stays
+            return IngestReport(rebuilt=False, reason="unchanged / 无变化", unchanged=sorted(manifest.files),
+                                documents=len(manifest.files), chunks=manifest.units, embedder=embedder.name,
+                                collection=manifest.collection)
+    rebuilt = reason is not None
+    old_files: dict[str, Any] = {} if rebuilt or manifest is None else dict(manifest.files)
+    if rebuilt:
+        log.info("kb_full_rebuild", reason=reason)
+    report = IngestReport(rebuilt=rebuilt, reason=reason or "incremental / 增量", embedder=embedder.name)
+
+    new_files: dict[str, Any] = {}
+    to_embed: list[Chunk] = []
+    seen_ids = {
+        rec.get("doc_id"): path
+        for path, rec in old_files.items()
+        if path in snapshot and rec.get("sha256") == snapshot[path]
+    }
+    parsed: list[tuple[str, str, Any, Any]] = []  # (path, sha, old record, document)
+    for rel, sha in snapshot.items():
+        old = old_files.get(rel)
+        if old is not None and old.get("sha256") == sha:
+            new_files[rel] = old
+            report.unchanged.append(rel)
+            continue
+        try:
+            parsed.append((rel, sha, old, load_document(kb_dir / rel, kb_dir)))
+        except (CorpusError, OSError) as exc:
+            report.skipped[rel] = str(exc)
+            log.warning("kb_document_skipped", path=rel, error=str(exc))
+    copied = [cid for rec in new_files.values() for cid in rec["chunk_ids"]]
+    # Of two files claiming one id, the one already indexed keeps it, else the one named after it.
+    parsed.sort(key=lambda item: (Path(item[0]).stem != item[3].doc_id, item[0]))
+    for rel, sha, old, doc in parsed:
+        if doc.doc_id in seen_ids and seen_ids[doc.doc_id] != rel:
+            msg = f"duplicate id {doc.doc_id!r} (also in {seen_ids[doc.doc_id]})"
+            report.skipped[rel] = msg
+            log.warning("kb_document_skipped", path=rel, error=msg)
+            continue
+        seen_ids[doc.doc_id] = rel
+        chunks = index_units(doc)
+        to_embed.extend(chunks)
+        new_files[rel] = {"sha256": sha, "doc_id": doc.doc_id, "chunk_ids": [c.chunk_id for c in chunks]}
+        (report.updated if old is not None else report.added).append(rel)
+    report.added.sort()
+    report.updated.sort()
+    report.removed = sorted(rel for rel in old_files if rel not in snapshot)
+
+    # Build beside the live collections, then switch: readers never see a half-built index.
+    target = store.at(new_suffix((row[0] if row else 0) + 1))
+    target.reset()
+    try:
+        if copied:
             assert manifest is not None
-            expected = sum(len(f.get("chunk_ids", [])) for f in manifest["files"].values())
-            if store.count() != expected:
-                reason = f"store holds {store.count()} chunks, manifest says {expected}"
-        rebuilt = reason is not None
-        old_files: dict[str, Any] = {} if rebuilt else dict(manifest["files"])  # type: ignore[index]
-        if rebuilt:
-            log.info("kb_full_rebuild", reason=reason)
-            store.reset()
-        report = IngestReport(rebuilt=rebuilt, reason=reason or "incremental / 增量", embedder=embedder.name)
+            _copy_units(store.at(manifest.collection), target, copied)
+        _embed_and_store(target, embedder, to_embed, progress)
+        switched = switch_manifest(engine, Manifest(
+            store_id=store.store_id, generation=0, collection=target.suffix, embedder=embedder.name,
+            chunker=CHUNKER_VERSION,
+            # Hash of the files actually indexed: a skipped (broken) file keeps the index "stale" so that
+            # it is retried, and reported, on the next run.
+            corpus_hash=corpus_hash({p: r["sha256"] for p, r in new_files.items()})
+            if not report.skipped else "incomplete",
+            files=new_files,
+        ), expected_generation=row[0] if row else None)
+    except BaseException:
+        target.drop()  # a failed build leaves nothing behind; the live index is untouched
+        raise
+    log.info("kb_index_switched", collection=switched.collection, generation=switched.generation)
+    _drop_replaced(store, row[1] if row else None, target.suffix)
+    report.documents = len(new_files)
+    report.chunks = len(copied) + len(to_embed)
+    report.embedded_chunks = len(to_embed)
+    report.collection = target.suffix
+    report.switched = True
+    return report
 
-        snapshot = corpus_snapshot(kb_dir)
-        new_files: dict[str, Any] = {}
-        to_embed: list[Chunk] = []
-        stale_ids: list[str] = []
-        seen_ids = {
-            rec.get("doc_id"): path
-            for path, rec in old_files.items()
-            if path in snapshot and rec.get("sha256") == snapshot[path]
-        }
-        parsed: list[tuple[str, str, Any, Any]] = []  # (path, sha, old record, document)
-        for rel, sha in snapshot.items():
-            old = old_files.get(rel)
-            if old is not None and old.get("sha256") == sha:
-                new_files[rel] = old
-                report.unchanged.append(rel)
-                continue
-            if old is not None:
-                stale_ids.extend(old.get("chunk_ids", []))
-            try:
-                parsed.append((rel, sha, old, load_document(kb_dir / rel, kb_dir)))
-            except (CorpusError, OSError) as exc:
-                report.skipped[rel] = str(exc)
-                log.warning("kb_document_skipped", path=rel, error=str(exc))
-        # Of two files claiming one id, the one already indexed keeps it, else the one named after it.
-        parsed.sort(key=lambda item: (Path(item[0]).stem != item[3].doc_id, item[0]))
-        for rel, sha, old, doc in parsed:
-            if doc.doc_id in seen_ids and seen_ids[doc.doc_id] != rel:
-                msg = f"duplicate id {doc.doc_id!r} (also in {seen_ids[doc.doc_id]})"
-                report.skipped[rel] = msg
-                log.warning("kb_document_skipped", path=rel, error=msg)
-                continue
-            seen_ids[doc.doc_id] = rel
-            chunks = index_units(doc)
-            to_embed.extend(chunks)
-            new_files[rel] = {"sha256": sha, "doc_id": doc.doc_id, "chunk_ids": [c.chunk_id for c in chunks]}
-            (report.updated if old is not None else report.added).append(rel)
-        report.added.sort()
-        report.updated.sort()
-        for rel, old in old_files.items():
-            if rel not in snapshot:
-                stale_ids.extend(old.get("chunk_ids", []))
-                report.removed.append(rel)
 
-        # Delete before upserting: a changed file may reuse chunk ids, which the upsert then rewrites.
-        keep = {cid for rec in new_files.values() for cid in rec["chunk_ids"]}
-        if stale_ids:
-            store.delete([cid for cid in stale_ids if cid not in keep])
-        _embed_and_store(store, embedder, to_embed, progress)
+def _drop_replaced(store: VectorStore, replaced: str | None, live: str) -> None:
+    """After a switch: drop the collections it replaced (other replicas move on at their next query).
 
-        report.documents = len(new_files)
-        report.chunks = len(keep)
-        report.embedded_chunks = len(to_embed)
-        _write_manifest(
-            mpath,
-            {
-                "version": MANIFEST_VERSION,
-                "embedder": embedder.name,
-                "chunker": CHUNKER_VERSION,
-                "location": store_location(settings),
-                # Hash of the files actually indexed: a skipped (broken) file keeps the index "stale"
-                # so that it is retried, and reported, on the next run.
-                "corpus_hash": corpus_hash({p: r["sha256"] for p, r in new_files.items()})
-                if not report.skipped
-                else "incomplete",
-                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "files": new_files,
-            },
-        )
-        report.seconds = time.perf_counter() - started
-        log.info("kb_ingested", **{k: v for k, v in asdict(report).items() if isinstance(v, int | float | str)})
-        return report
+    On the embedded store (this host's alone) every other build's collections are garbage too: the
+    unversioned ones of older releases, those of a build that crashed. A server's are left alone
+    beyond the replaced pair: another deployment (another database) may share the server.
+    """
+    doomed = {replaced} if replaced else set()
+    if store.persist_path is not None:
+        doomed |= store.suffixes()
+    for suffix in doomed - {live}:
+        try:
+            store.at(suffix).drop()
+        except Exception as exc:  # best effort: an undropped collection only costs space
+            log.warning("kb_collection_drop_failed", collection=suffix, error=type(exc).__name__)
+
+
+def _copy_units(source: VectorStore, target: VectorStore, ids: list[str]) -> None:
+    """Copy units (text, metadata, vector) of unchanged files from the live collections: no re-embedding."""
+    from assistant.kb.store import COLLECTIONS
+
+    for level in COLLECTIONS:  # each id lives in one level's collection; the other ignores it
+        for start in range(0, len(ids), _COPY_BATCH):
+            got = source.collection(level).get(ids=ids[start : start + _COPY_BATCH],
+                                               include=["embeddings", "documents", "metadatas"])
+            if got["ids"]:
+                target.collection(level).upsert(ids=got["ids"], embeddings=got["embeddings"],
+                                                documents=got["documents"], metadatas=got["metadatas"])
 
 
 def _embed_and_store(store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: bool) -> None:
@@ -315,15 +413,25 @@ def _embed_and_store(store: VectorStore, embedder: Embedder, chunks: list[Chunk]
 
 
 def ensure_index(settings: Settings, *, embedder: Embedder, store: VectorStore) -> IngestReport | None:
-    """Ingest when the index is missing, stale or not what the manifest says; None when it was fresh."""
-    status = index_status(settings, embedder.name)
-    if status.fresh and not store.recovered:
-        manifest = load_manifest(manifest_path(settings)) or {"files": {}}
-        expected = sum(len(f.get("chunk_ids", [])) for f in manifest["files"].values())
-        if store.count() == expected:
+    """Ingest when the index is missing, stale or not what the manifest says; None when it was fresh.
+
+    The check runs before any lock: a replica that finds the current index its peers built takes no
+    lock and embeds nothing. Otherwise :func:`ingest` takes the lock and checks again (another replica
+    may have finished the build meanwhile: then nothing is done).
+    """
+    manifest = load_manifest(settings, store)
+    reason = _identity_problem(manifest, embedder.name)
+    if reason is None and store.recovered:
+        reason = "index directory was corrupt / 索引目录损坏，已重建"
+    if reason is None:
+        assert manifest is not None
+        reason = _live_problem(store, manifest)
+    if reason is None:
+        assert manifest is not None
+        if manifest.corpus_hash == corpus_hash(corpus_snapshot(settings.knowledge_base_dir)):
             return None
-        status = IndexStatus("stale", f"store holds {store.count()} chunks, manifest says {expected}")
-    log.info("kb_index_refresh", state=status.state, reason=status.reason)
+        reason = "corpus changed / 知识库文件有变化"
+    log.info("kb_index_refresh", reason=reason)
     return ingest(settings, embedder=embedder, store=store)
 
 

@@ -13,6 +13,11 @@ written-Chinese terms appended (:func:`assistant.kb.lexicon.expand_query`), for 
 alike. Each result carries the document id and title (the citation), the best section, a snippet and a
 score in (0, 1] (1 = ranked first by every ranking used).
 
+Several replicas share one index (a Chroma server, the manifest in the database): before each search
+the retriever reads which collections are live (one primary-key read) and, when another replica has
+switched to a new build, reloads from it; a search that fails because its collections were just
+dropped is retried once on the new ones.
+
 The same object backs ``GET /v1/kb/search``, the ``search_knowledge`` tool, the offline engine's
 extractive answers and, through :class:`KnowledgeBaseRetriever`, the LangChain/LLM engine.
 """
@@ -20,7 +25,7 @@ extractive answers and, through :class:`KnowledgeBaseRetriever`, the LangChain/L
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -101,10 +106,12 @@ def rrf_fuse(
 
 
 class _Index:
-    """The section chunks with their BM25 index and lookups (rebuilt together, never mutated)."""
+    """The section chunks with their BM25 index and lookups, and the store handle (on the collections
+    they were read from): rebuilt together, never mutated."""
 
-    def __init__(self, chunks: list[Chunk]) -> None:
+    def __init__(self, chunks: list[Chunk], store: VectorStore) -> None:
         self.chunks = chunks
+        self.store = store
         translated = {c.translation_of for c in chunks if c.translation_of}
         # Per language, the pages of another language searched too: those with no translation into it
         # (an English question still finds a product page written only in Chinese).
@@ -146,19 +153,70 @@ class HybridRetriever:
         rrf_k: int = 20,
         weights: dict[str, float] | None = None,
         candidates: int = 50,
+        live: Callable[[], str | None] | None = None,
     ) -> None:
-        self.store = store
         self.embedder = embedder
         self.rrf_k = rrf_k
         self.weights = {"bm25": 1.0, "vector": 1.0, "vector_doc": 1.0, **(weights or {})}
         self.candidates = candidates
+        # Which collections are live now (the manifest's suffix); None: a fixed store, never switched.
+        self._live = live
         self._lock = threading.Lock()
         self.last_ingest: IngestReport | None = None
-        self._load(chunks)
+        self._load(chunks, store)
 
-    def _load(self, chunks: Sequence[Chunk]) -> None:
+    def _load(self, chunks: Sequence[Chunk], store: VectorStore) -> None:
         # One immutable snapshot swapped in whole, so searches need no lock while a reload runs.
-        self._state = _Index([c for c in chunks if c.level == LEVEL_CHUNK])
+        self._state = _Index([c for c in chunks if c.level == LEVEL_CHUNK], store)
+
+    @property
+    def store(self) -> VectorStore:
+        """The store handle on the collections being searched."""
+        return self._state.store
+
+    @property
+    def collection(self) -> str:
+        """The suffix of the collections being searched (the live build's, as last seen)."""
+        return self._state.store.suffix
+
+    def sync(self) -> bool:
+        """Move to the live collections if another build has been switched in; True when it moved.
+
+        Raises when the database cannot be read (the caller decides whether that matters)."""
+        if self._live is None:
+            return False
+        current = self._live()
+        if current is None or current == self._state.store.suffix:
+            return False
+        with self._lock:
+            if current == self._state.store.suffix:
+                return False
+            store = self._state.store.at(current)
+            self._load(store.all_chunks(), store)
+        log.info("kb_collection_followed", collection=current, chunks=len(self._state.chunks))
+        return True
+
+    def _sync_quietly(self) -> bool:
+        try:
+            return self.sync()
+        except Exception as exc:  # the database or the store is down: search what we have
+            log.warning("kb_sync_failed", error=f"{type(exc).__name__}: {exc}"[:200])
+            return False
+
+    def health(self) -> str | None:
+        """None when the live collections answer; otherwise what is wrong (``unreachable: …`` when the
+        store does not answer at all, ``index missing: …`` when it does but the live index is gone)."""
+        self._sync_quietly()
+        store = self._state.store
+        try:
+            store.client.heartbeat()
+        except Exception as exc:
+            return f"unreachable: {type(exc).__name__}"
+        try:
+            store.probe()
+        except Exception as exc:
+            return f"index missing: {type(exc).__name__}"
+        return None
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -172,8 +230,10 @@ class HybridRetriever:
 
     def reload(self) -> None:
         """Re-read the chunks from the store and rebuild BM25 (after an ingestion)."""
+        if self.sync():
+            return
         with self._lock:
-            self._load(self.store.all_chunks())
+            self._load(self.store.all_chunks(), self.store)
 
     @property
     def doc_ids(self) -> list[str]:
@@ -196,11 +256,11 @@ class HybridRetriever:
         self, state: _Index, query: str, filters: Filters, want_docs: bool
     ) -> dict[str, list[tuple[str, int | None, float]]]:
         vec = self.embedder.embed_query(query)
-        hits = self.store.query(vec, self.candidates, filters, level=LEVEL_CHUNK, total=len(state.chunks))
+        hits = state.store.query(vec, self.candidates, filters, level=LEVEL_CHUNK, total=len(state.chunks))
         out = {"vector": self._by_document(state, [(state.position[c], s) for c, s in hits if c in state.position])}
         if want_docs:
             n_docs = len(state.first_chunk)
-            doc_hits = self.store.query(vec, n_docs, filters, level=LEVEL_DOCUMENT, total=n_docs)
+            doc_hits = state.store.query(vec, n_docs, filters, level=LEVEL_DOCUMENT, total=n_docs)
             out["vector_doc"] = [
                 (doc, None, sim) for doc, sim in ((cid.rsplit("#", 1)[0], sim) for cid, sim in doc_hits)
                 if doc in state.first_chunk
@@ -243,9 +303,22 @@ class HybridRetriever:
             raise InvalidInput(f"未知的检索方式 {mode}", f"unknown mode {mode!r} (hybrid | bm25 | vector)",
                                field="mode")
         normalised = normalise_query(query[:QUERY_MAX_CHARS])
-        state = self._state
         if lang is not None and lang not in ("zh", "en"):
             raise InvalidInput(f"不支持的语言 {lang}", f"unsupported language {lang!r} (zh | en)", field="lang")
+        self._sync_quietly()
+        try:
+            return self._search(self._state, normalised, k, category, doc_id, product_id, mode, lang, untranslated)
+        except Exception:
+            # The collections searched may have been dropped by a switch this replica had not seen yet.
+            if not self._sync_quietly():
+                raise
+            return self._search(self._state, normalised, k, category, doc_id, product_id, mode, lang, untranslated)
+
+    def _search(
+        self, state: _Index, normalised: str, k: int, category: str | Sequence[str] | None,
+        doc_id: str | Sequence[str] | None, product_id: str | Sequence[str] | None, mode: Mode,
+        lang: str | None, untranslated: bool,
+    ) -> list[SearchResult]:
         filters = Filters.of(category, doc_id, product_id, lang,
                              state.untranslated.get(lang, ()) if lang is not None and untranslated else None)
         if not state.chunks:
@@ -348,18 +421,27 @@ class KnowledgeBaseRetriever(BaseRetriever):
 
 
 def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> HybridRetriever:
-    """Open the store, ingest if the index is missing or stale, and build the hybrid retriever."""
+    """Open the store, ingest if the index is missing or stale, and build the hybrid retriever on the live
+    collections (it follows later switches by other replicas)."""
     from assistant.kb.embeddings import make_embedder
-    from assistant.kb.ingest import ensure_index, index_lock
+    from assistant.kb.ingest import ensure_index, kb_engine, load_manifest, open_store
+    from assistant.storage.kb_index import live_collection
 
     embedder = embedder or make_embedder(settings)
-    # Open after the lock: a worker that opened the store while another was building it would keep
-    # a stale view of the collection.
-    with index_lock(settings):
-        store = VectorStore.open(settings, embedder)
+    with open_store(settings, embedder) as store:
         report = ensure_index(settings, embedder=embedder, store=store)
-    retriever = HybridRetriever(store, embedder, store.all_chunks())
+        manifest = load_manifest(settings, store)
+    engine, store_id = kb_engine(settings), store.store_id
+
+    def live() -> str | None:
+        found = live_collection(engine, store_id)
+        return None if found is None else found[1]
+
+    live_store = store.at(manifest.collection if manifest is not None else "")
+    retriever = HybridRetriever(live_store, embedder, [], live=live)
+    if not retriever.sync():  # reads the chunks of the live build (switched meanwhile or not)
+        retriever.reload()
     retriever.last_ingest = report
     log.info("kb_ready", chunks=len(retriever.chunks), documents=len(retriever.doc_ids),
-             ingested=report is not None)
+             ingested=report is not None, collection=retriever.collection)
     return retriever

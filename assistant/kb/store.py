@@ -1,5 +1,10 @@
 """The vector store: Chroma collections of sections and documents, under ``DATA_DIR/chroma`` or on a server.
 
+Each build of the index writes its own pair of collections (``kb_chunks__<suffix>``,
+``kb_documents__<suffix>``); the manifest in the database (:mod:`assistant.storage.kb_index`) names the
+live suffix, so a rebuild never touches the collections other replicas are reading. The store carries a
+random id of its own (collection ``kb_store``) that keys its manifest row.
+
 A corrupt or unreadable on-disk index is removed and recreated empty (the ingester then rebuilds it):
 the index is derived data, and the service must start rather than crash on it.
 """
@@ -8,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +34,20 @@ log = get_logger(__name__)
 
 # One collection per index level (see corpus.LEVEL_*).
 COLLECTIONS = {LEVEL_CHUNK: "kb_chunks", LEVEL_DOCUMENT: "kb_documents"}
+# Holds no records: its metadata is the store's id (the key of its manifest row).
+STORE_ID_COLLECTION = "kb_store"
+_SUFFIX_SEPARATOR = "__"
 _BATCH = 512
+
+
+def collection_name(level: str, suffix: str) -> str:
+    """The name of one level's collection of the build ``suffix`` ("" = the unversioned legacy name)."""
+    return f"{COLLECTIONS[level]}{_SUFFIX_SEPARATOR}{suffix}" if suffix else COLLECTIONS[level]
+
+
+def new_suffix(generation: int) -> str:
+    """A fresh, never reused collection suffix for a build of ``generation``."""
+    return f"g{generation:06d}-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -102,14 +121,42 @@ def _reset_path(path: Path) -> None:
 class VectorStore:
     """The Chroma collections holding the indexed units (sections, documents), metadata and embeddings."""
 
-    def __init__(self, client: Any, embedder: Embedder, location: str, persist_path: Path | None = None) -> None:
+    def __init__(self, client: Any, embedder: Embedder, location: str, persist_path: Path | None = None,
+                 suffix: str = "") -> None:
         self.client = client
         self.embedder = embedder
         self.location = location
         self.persist_path = persist_path
+        self.suffix = suffix  # which build's collections this handle reads and writes
         self.embedding_function = ChromaEmbeddings(embedder)
         self.recovered = False  # True when a corrupt index was thrown away on open
         self._collections: dict[str, Any] = {}
+        self._store_id: str | None = None
+
+    def at(self, suffix: str) -> VectorStore:
+        """A handle on the collections of build ``suffix``, sharing this connection."""
+        other = VectorStore(self.client, self.embedder, self.location, self.persist_path, suffix)
+        other.recovered = self.recovered
+        other._store_id = self._store_id
+        return other
+
+    @property
+    def store_id(self) -> str:
+        """The store's own id, created with the store (concurrent first openers agree on one)."""
+        if self._store_id is None:
+            try:
+                found = self.client.get_collection(STORE_ID_COLLECTION, embedding_function=self.embedding_function)
+            except Exception:  # absent: make it; if another process made it meanwhile, read theirs
+                try:
+                    found = self.client.create_collection(
+                        STORE_ID_COLLECTION, metadata={"store_id": uuid.uuid4().hex},
+                        embedding_function=self.embedding_function,
+                    )
+                except Exception:
+                    found = self.client.get_collection(STORE_ID_COLLECTION,
+                                                       embedding_function=self.embedding_function)
+            self._store_id = str((found.metadata or {})["store_id"])
+        return self._store_id
 
     # --- opening -------------------------------------------------------------------------------
     @classmethod
@@ -121,7 +168,7 @@ class VectorStore:
         store: VectorStore | None = None
         try:
             store = cls._open_persistent(path, embedder)
-            store._probe()
+            _ = store.store_id  # reads the store's catalogue: an unreadable one fails here
             return store
         except Exception as exc:  # any failure to read a derived index: rebuild rather than crash
             log.warning("kb_index_unreadable", path=str(path), error=f"{type(exc).__name__}: {exc}"[:300])
@@ -183,28 +230,57 @@ class VectorStore:
         return cls(client, embedder, location=url)
 
     def collection(self, level: str = LEVEL_CHUNK) -> Any:
-        """The collection of one index level, created on first use.
+        """The collection of one index level (it must exist: a reader never recreates a dropped one).
 
         One collection per level rather than a ``level`` metadata filter: an unfiltered Chroma query
         measured 2-3x faster than a filtered one, and the hot path queries both levels. Our embedding
         function is passed on create and get, so Chroma never builds its downloading default.
         """
         if level not in self._collections:
+            self._collections[level] = self.client.get_collection(
+                collection_name(level, self.suffix), embedding_function=self.embedding_function
+            )
+        return self._collections[level]
+
+    def create(self) -> None:
+        """Create this build's collections (empty; existing ones are kept)."""
+        for level in COLLECTIONS:
             self._collections[level] = self.client.get_or_create_collection(
-                COLLECTIONS[level],
+                collection_name(level, self.suffix),
                 embedding_function=self.embedding_function,
                 metadata={"embedder": self.embedder.name},
                 configuration={"hnsw": {"space": "cosine"}},
             )
-        return self._collections[level]
 
-    def _probe(self) -> None:
-        """Touch each collection and its vector segment so a broken index fails here, not mid-request."""
+    def probe(self) -> None:
+        """Touch each collection and its vector segment so a broken index fails here, not mid-request.
+
+        Fresh handles: a collection dropped or lost on the server since it was opened fails too."""
         for level in COLLECTIONS:
-            collection = self.collection(level)
+            collection = self.client.get_collection(collection_name(level, self.suffix),
+                                                    embedding_function=self.embedding_function)
             if collection.count():
                 got = collection.get(limit=1, include=["embeddings"])
                 collection.query(query_embeddings=[got["embeddings"][0]], n_results=1, include=[])
+
+    def suffixes(self) -> set[str]:
+        """The suffixes of every build whose collections the store holds (legacy unversioned: "")."""
+        found: set[str] = set()
+        for collection in self.client.list_collections():
+            for base in COLLECTIONS.values():
+                name = str(collection.name)
+                if name == base:
+                    found.add("")
+                elif name.startswith(base + _SUFFIX_SEPARATOR):
+                    found.add(name[len(base) + len(_SUFFIX_SEPARATOR):])
+        return found
+
+    def drop(self) -> None:
+        """Delete this build's collections (absent ones are ignored)."""
+        for level in COLLECTIONS:
+            with contextlib.suppress(Exception):  # absent already
+                self.client.delete_collection(collection_name(level, self.suffix))
+            self._collections.pop(level, None)
 
     # --- reading -------------------------------------------------------------------------------
     def count(self, level: str | None = None) -> int:
@@ -288,9 +364,6 @@ class VectorStore:
                 self.collection(level).delete(ids=ids[start : start + _BATCH])
 
     def reset(self) -> None:
-        """Drop and recreate the collections (a full rebuild follows)."""
-        for level, name in COLLECTIONS.items():
-            with contextlib.suppress(Exception):  # absent already
-                self.client.delete_collection(name)
-            self._collections.pop(level, None)
-            self.collection(level)
+        """Drop and recreate this build's collections, empty."""
+        self.drop()
+        self.create()

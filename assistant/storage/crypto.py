@@ -8,8 +8,12 @@ Where the keys come from (:func:`load_pii_keys`, :func:`load_audit_key`):
 - ``AUDIT_KEY`` or ``AUDIT_KEY_FILE``: the HMAC key anchoring the audit chain (see assistant/audit/log.py).
 
 In ``production`` (``ENVIRONMENT=production``) both keys must be configured and a key file must not lie
-inside DATA_DIR: whoever copies the data directory must not get the keys with it. :func:`check_keys`
-refuses to start otherwise. In ``development`` a missing key is generated once into DATA_DIR
+inside DATA_DIR: whoever copies the data directory must not get the keys with it. With a shared
+database (``DATABASE_URL`` set to anything but SQLite inside DATA_DIR: replicas on several hosts, each
+with its own DATA_DIR) both keys must be configured too, the same for every replica: a key generated in
+each DATA_DIR would leave every replica unable to read what the others encrypted, and would break the
+audit chain at every other record. :func:`check_keys` refuses to start otherwise. With the embedded
+default (SQLite in DATA_DIR, in development) a missing key is generated once into DATA_DIR
 (``pii.key``, ``audit.key``, mode 0600) with a warning, so a fresh checkout runs with no setup.
 """
 
@@ -91,6 +95,36 @@ def warn_development_keys(settings: Settings) -> None:
         log.warning("key_in_data_dir", keys=",".join(found), environment=settings.environment, hint=_DEV_HINT)
 
 
+def shared_database(settings: Settings) -> bool:
+    """True when the database may be shared by replicas with different DATA_DIRs: any configured database
+    but an SQLite file inside DATA_DIR (the embedded default)."""
+    if not settings.database_url:
+        return False
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        return True
+    return not (url.database and url.database != ":memory:" and _inside(Path(url.database), settings.data_dir))
+
+
+def _missing_key(settings: Settings, setting: str, what_zh: str) -> ConfigurationError | None:
+    """Why ``setting`` may not be generated into DATA_DIR here (None: development on the embedded
+    database, where generating it is fine)."""
+    env = f"LOAN_ASSISTANT_{setting}"
+    if settings.environment == "production":
+        return ConfigurationError(
+            f"生产环境必须配置{what_zh} {env} 或 {env}_FILE（位于数据目录之外）",
+            f"production needs {env} or {env}_FILE (outside DATA_DIR)")
+    if shared_database(settings):
+        return ConfigurationError(
+            f"已配置共享数据库 DATABASE_URL：必须设置{what_zh} {env}（或 {env}_FILE），所有副本使用同一个；"
+            f"不能在各自的数据目录里生成（其他副本将无法读取加密的数据）",
+            f"a shared database (DATABASE_URL) is configured: set {env} (or {env}_FILE), the same for every "
+            f"replica; a key generated in each DATA_DIR would leave the replicas unable to read each other's data")
+    return None
+
+
 def _check_fernet(key: bytes, setting: str) -> bytes:
     try:
         Fernet(key)
@@ -120,11 +154,9 @@ def load_pii_keys(settings: Settings) -> list[bytes]:
     """The current PII key first, then the retired ones (``PII_PREVIOUS_KEYS``), all validated."""
     current = _configured(settings, settings.pii_key, settings.pii_key_file, "PII_KEY")
     if current is None:
-        if settings.environment == "production":
-            raise ConfigurationError(
-                "生产环境必须配置个人信息加密密钥 LOAN_ASSISTANT_PII_KEY 或 LOAN_ASSISTANT_PII_KEY_FILE"
-                "（位于数据目录之外）",
-                "production needs LOAN_ASSISTANT_PII_KEY or LOAN_ASSISTANT_PII_KEY_FILE (outside DATA_DIR)")
+        refusal = _missing_key(settings, "PII_KEY", "个人信息加密密钥")
+        if refusal is not None:
+            raise refusal
         current = _generated(settings, PII_KEY_FILENAME, Fernet.generate_key())
     keys = [_check_fernet(current, "PII_KEY")]
     for i, old in enumerate(settings.pii_previous_keys):
@@ -143,11 +175,9 @@ def load_audit_key(settings: Settings) -> bytes:
     """The HMAC key that anchors the audit chain."""
     key = _configured(settings, settings.audit_key, settings.audit_key_file, "AUDIT_KEY")
     if key is None:
-        if settings.environment == "production":
-            raise ConfigurationError(
-                "生产环境必须配置审计密钥 LOAN_ASSISTANT_AUDIT_KEY 或 LOAN_ASSISTANT_AUDIT_KEY_FILE"
-                "（位于数据目录之外）",
-                "production needs LOAN_ASSISTANT_AUDIT_KEY or LOAN_ASSISTANT_AUDIT_KEY_FILE (outside DATA_DIR)")
+        refusal = _missing_key(settings, "AUDIT_KEY", "审计密钥")
+        if refusal is not None:
+            raise refusal
         key = _generated(settings, AUDIT_KEY_FILENAME, os.urandom(32).hex().encode())
     if len(key) < _MIN_AUDIT_KEY_BYTES:
         raise ConfigurationError(f"审计密钥 AUDIT_KEY 太短（至少 {_MIN_AUDIT_KEY_BYTES} 个字符）",
@@ -156,11 +186,13 @@ def load_audit_key(settings: Settings) -> bytes:
 
 
 def check_keys(settings: Settings) -> None:
-    """Startup check: in production, refuse to run without both keys from outside DATA_DIR.
+    """Startup check: in production, refuse to run without both keys from outside DATA_DIR; with a shared
+    database, refuse to run without both keys configured (one for all replicas).
 
-    Development passes (keys are generated on first use). Raises :class:`ConfigurationError`.
+    Development on the embedded database passes (keys are generated on first use). Raises
+    :class:`ConfigurationError`.
     """
-    if settings.environment != "production":
+    if settings.environment != "production" and not shared_database(settings):
         return
     load_pii_keys(settings)
     load_audit_key(settings)

@@ -1,4 +1,9 @@
-"""A tiny corpus of our own (the real one is still being written) and settings that point at it."""
+"""A tiny corpus of our own (the real one is still being written) and settings that point at it.
+
+A test (or module, ``pytestmark = pytest.mark.usefixtures("store_backend")``) that uses the
+``store_backend`` fixture runs twice: on the embedded store under DATA_DIR and on a throwaway Chroma
+server (one for the whole run, see ``tests/chroma.py``); ``kb_settings`` then sets ``CHROMA_URL``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,36 @@ from fastapi.testclient import TestClient
 from assistant.api.app import create_app
 from assistant.services import Services
 from assistant.settings import Settings
+from tests.chroma import ChromaServer
+
+STORE_BACKENDS = ("embedded", "server")
+
+
+@pytest.fixture(scope="session")
+def chroma_server() -> Iterator[ChromaServer]:
+    """One Chroma server for the whole run, started on first use (fails if it cannot be). Tests sharing it
+    stay apart: each has its own database, so its own manifest and collections."""
+    server = ChromaServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """The vector store this test runs on."""
+    return str(request.param)
+
+
+@pytest.fixture
+def chroma_url(request: pytest.FixtureRequest) -> str | None:
+    """``None`` (the embedded store) or the URL of the session's Chroma server, per ``store_backend``."""
+    if "store_backend" not in request.fixturenames or request.getfixturevalue("store_backend") == "embedded":
+        return None
+    server: ChromaServer = request.getfixturevalue("chroma_server")
+    return server.url
 
 DOCS: dict[str, str] = {
     "policies/early-repayment.md": """---
@@ -133,9 +168,11 @@ def kb_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def kb_settings(tmp_path: Path, kb_root: Path) -> Settings:
-    """Settings on a fresh DATA_DIR with the tiny corpus as the knowledge base."""
-    return Settings(data_dir=tmp_path / "data", resources_dir=kb_root, _env_file=None)  # type: ignore[call-arg]
+def kb_settings(tmp_path: Path, kb_root: Path, chroma_url: str | None) -> Settings:
+    """Settings on a fresh DATA_DIR with the tiny corpus as the knowledge base (and the ``store_backend``'s
+    Chroma server when the test asks for one)."""
+    return Settings(data_dir=tmp_path / "data", resources_dir=kb_root, chroma_url=chroma_url,  # type: ignore[call-arg]
+                    _env_file=None)
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from assistant.services import Services
 from assistant.tools.knowledge import SearchKnowledgeOut
 from assistant.tools.registry import ToolContext, load_all_tools
 
+pytestmark = pytest.mark.usefixtures("store_backend")  # embedded store and a Chroma server
+
 
 def test_search_returns_the_contract_shape(kb_client: TestClient) -> None:
     response = kb_client.get("/v1/kb/search", params={"q": "提前结清要违约金吗", "k": 3})

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +14,7 @@ from assistant.kb.ingest import ingest
 from assistant.kb.retriever import build_retriever
 from assistant.kb.store import VectorStore
 from assistant.settings import Settings
+from tests.chroma import ChromaServer
 
 
 def _free_port() -> int:
@@ -28,29 +25,13 @@ def _free_port() -> int:
 
 @pytest.fixture
 def chroma_url(tmp_path: Path) -> Iterator[str]:
-    """Start ``chroma run`` on a free loopback port; yield its URL once it listens; stop it afterwards."""
-    beside = Path(sys.executable).parent / "chroma"  # the chromadb package's own CLI, in this environment
-    exe = str(beside) if beside.exists() else shutil.which("chroma") or "chroma"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    watchdog = threading.Timer(60, proc.kill)  # a server that never comes up must not hang the suite
-    watchdog.start()
+    """A Chroma server of this test's own, on a free loopback port; stopped afterwards."""
+    server = ChromaServer(tmp_path / "server")
+    server.start()
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:  # blocks until the server says it listens (or exits)
-            if "listening on address" in line:
-                break
-        else:
-            pytest.fail("chroma server did not start")
-        watchdog.cancel()
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        watchdog.cancel()
-        proc.terminate()
-        proc.wait(timeout=20)
+        server.close()
 
 
 def test_index_lives_on_the_server(chroma_url: str, kb_root: Path, tmp_path: Path) -> None:
@@ -58,7 +39,7 @@ def test_index_lives_on_the_server(chroma_url: str, kb_root: Path, tmp_path: Pat
                         _env_file=None)  # type: ignore[call-arg]
     retriever = build_retriever(settings)
     assert retriever.store.persist_path is None and retriever.store.location == chroma_url
-    assert not (tmp_path / "data" / "chroma").exists()  # nothing on local disk but the manifest
+    assert not (tmp_path / "data" / "chroma").exists()  # no vectors on local disk
     assert retriever.search("提前结清违约金", k=1)[0].doc_id == "early-repayment"
     assert ingest(settings).embedded_chunks == 0  # incremental against the server too
 

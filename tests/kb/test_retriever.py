@@ -12,7 +12,8 @@ from assistant.settings import Settings
 
 
 @pytest.fixture
-def retriever(kb_settings: Settings) -> HybridRetriever:
+def retriever(kb_settings: Settings, store_backend: str) -> HybridRetriever:
+    """The retriever on the embedded store and on a Chroma server (``store_backend``)."""
     return build_retriever(kb_settings)
 
 

@@ -147,3 +147,41 @@ def test_old_ciphertext_still_reads_after_a_new_key_and_rotates_to_it() -> None:
     assert Cipher(Fernet.generate_key()).decrypt(token) is None  # a key we do not hold: None, not a crash
     blob = cipher.encrypt_bytes(b"<html>contract</html>")
     assert b"html" not in blob and Cipher(new).decrypt_bytes(blob) == b"<html>contract</html>"
+
+
+@pytest.mark.parametrize("missing", ["pii_key", "audit_key"])
+def test_a_shared_database_refuses_to_start_without_the_replicas_one_key(settings: Settings, missing: str) -> None:
+    keys = {"pii_key": SecretStr(Fernet.generate_key().decode()), "audit_key": SecretStr(AUDIT), missing: None}
+    shared = settings.model_copy(update={"database_url": "postgresql+psycopg://u@db.internal/loans", **keys})
+    with pytest.raises(ConfigurationError) as info:
+        Services(shared)
+    setting = missing.upper()
+    assert "共享数据库" in info.value.zh and f"LOAN_ASSISTANT_{setting}" in info.value.zh
+    assert "shared database" in info.value.en and "the same for every replica" in info.value.en
+    assert not (settings.data_dir / "pii.key").exists() and not (settings.data_dir / "audit.key").exists()
+
+
+def test_sqlite_outside_data_dir_counts_as_shared_and_inside_does_not(settings: Settings, tmp_path: Path) -> None:
+    from assistant.storage.crypto import shared_database
+
+    assert not shared_database(settings)  # the embedded default
+    inside = f"sqlite:///{settings.data_dir / 'other.db'}"
+    assert not shared_database(settings.model_copy(update={"database_url": inside}))
+    outside = f"sqlite:///{tmp_path / 'elsewhere' / 'shared.db'}"
+    assert shared_database(settings.model_copy(update={"database_url": outside}))
+    assert shared_database(settings.model_copy(update={"database_url": "postgresql+psycopg://u@h/db"}))
+
+
+def test_a_shared_database_with_the_keys_set_starts_and_generates_nothing(settings: Settings,
+                                                                          tmp_path: Path) -> None:
+    pii = Fernet.generate_key().decode()
+    shared = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'shared.db'}",
+                                         "pii_key": SecretStr(pii), "audit_key": SecretStr(AUDIT)})
+    services = Services(shared)
+    assert services.cipher.keys == (pii.encode(),)
+    assert not (settings.data_dir / "pii.key").exists() and not (settings.data_dir / "audit.key").exists()
+
+
+def test_the_embedded_default_still_generates_its_local_key(settings: Settings) -> None:
+    Services(settings).cipher.encrypt("110101199003071234")
+    assert (settings.data_dir / "pii.key").is_file()

@@ -8,6 +8,7 @@ import multiprocessing
 import threading
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import create_engine, func, inspect, select, text
 
 from assistant.agent.store import SessionStore, StaleSession
@@ -94,9 +95,12 @@ def test_a_held_session_cannot_be_overwritten_meanwhile(services: Services) -> N
     assert [m["text"] for m in store.transcript(sid)] == ["持有者"]
 
 
-def _count_in_process(settings_json: str, sid: str, turns: int, ready: object, go: object) -> None:
+def _count_in_process(settings_json: str, keys: dict[str, str], sid: str, turns: int, ready: object,
+                      go: object) -> None:
     """A worker process: ``turns`` read-modify-write turns on one session, re-run on conflict."""
-    settings = Settings.model_validate_json(settings_json)
+    # The JSON masks secrets: the shared database's one PII_KEY/AUDIT_KEY are passed beside it.
+    settings = Settings.model_validate_json(settings_json).model_copy(
+        update={name: SecretStr(value) for name, value in keys.items()})
     store = Services(settings).session_store
     ready.set()  # type: ignore[attr-defined]
     go.wait(60)  # type: ignore[attr-defined]
@@ -112,6 +116,11 @@ def _count_in_process(settings_json: str, sid: str, turns: int, ready: object, g
             continue
 
 
+def _secrets(settings: Settings) -> dict[str, str]:
+    return {name: value.get_secret_value() for name in ("pii_key", "audit_key")
+            if (value := getattr(settings, name)) is not None}
+
+
 def test_two_processes_counting_on_one_session_lose_nothing(settings: Settings, services: Services) -> None:
     store: SessionStore = services.session_store
     sid = store.new_id()
@@ -121,8 +130,8 @@ def test_two_processes_counting_on_one_session_lose_nothing(settings: Settings, 
     events = [(ctx.Event(), ctx.Event()) for _ in range(2)]
     go = ctx.Event()
     per_process = 25
-    procs = [ctx.Process(target=_count_in_process, args=(settings.model_dump_json(), sid, per_process, ready, go))
-             for ready, _ in events]
+    arguments = (settings.model_dump_json(), _secrets(settings), sid, per_process)
+    procs = [ctx.Process(target=_count_in_process, args=(*arguments, ready, go)) for ready, _ in events]
     for proc in procs:
         proc.start()
     for ready, _ in events:
