@@ -1,7 +1,8 @@
 """Documents handed in by applicants (ID cards, licences, income proofs): one row per accepted file.
 
 The file itself and everything read from it are personal data: the file is stored as a Fernet token
-(``Services.cipher``, raw bytes) in ``blob``, the OCR result as an encrypted JSON text in ``ocr_json``.
+(``Services.cipher``) in ``file_encrypted``, the OCR result as an encrypted JSON text in ``ocr_encrypted``.
+Both are text tokens named ``*_encrypted``, so ``loan-assistant keys rotate`` re-encrypts them with the rest.
 In clear are only what the intake decided on: kind, type, size, sha256 of the plaintext, dimensions.
 ``application_id`` is a plain indexed string (the application record lives in another table; no foreign
 key, so documents can arrive before the record is saved).
@@ -9,13 +10,14 @@ key, so documents can arrive before the record is saved).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, select
+from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from assistant.errors import NotFound
@@ -41,9 +43,9 @@ class IntakeFileRow(Base):
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    file_encrypted: Mapped[str] = mapped_column(Text)
     ocr_status: Mapped[str] = mapped_column(String(16), default="not_read")  # read | not_read
-    ocr_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ocr_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     session_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     api_key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
@@ -79,8 +81,8 @@ class IntakeFileStore:
 
     def _record(self, row: IntakeFileRow) -> IntakeFileRecord:
         ocr = None
-        if row.ocr_json is not None:
-            plain = self._cipher.decrypt(row.ocr_json)
+        if row.ocr_encrypted is not None:
+            plain = self._cipher.decrypt(row.ocr_encrypted)
             ocr = json.loads(plain) if plain is not None else None
         return IntakeFileRecord(id=row.id, application_id=row.application_id, kind=row.kind,
                                 content_type=row.content_type, size_bytes=row.size_bytes, sha256=row.sha256,
@@ -95,8 +97,9 @@ class IntakeFileStore:
         """Store one accepted file (encrypted) with its OCR result (encrypted); the new record."""
         row = IntakeFileRow(id=uuid.uuid4().hex, application_id=application_id, kind=kind, content_type=content_type,
                             size_bytes=len(data), sha256=sha256, width=width, height=height, pages=pages,
-                            blob=self._cipher.encrypt_bytes(data), ocr_status="read" if ocr is not None else "not_read",
-                            ocr_json=self._cipher.encrypt(json.dumps(ocr, ensure_ascii=False)) if ocr is not None
+                            file_encrypted=base64.urlsafe_b64encode(self._cipher.encrypt_bytes(data)).decode("ascii"),
+                            ocr_status="read" if ocr is not None else "not_read",
+                            ocr_encrypted=self._cipher.encrypt(json.dumps(ocr, ensure_ascii=False)) if ocr is not None
                             else None, session_id=session_id, api_key_id=api_key_id, created_at=_now())
         with self._sessions() as db, db.begin():
             db.add(row)
@@ -123,4 +126,5 @@ class IntakeFileStore:
             row = db.get(IntakeFileRow, file_id)
             if row is None:
                 raise NotFound("文件不存在", "no such document")
-            return self._cipher.decrypt_bytes(row.blob)
+            # The text token is the standard Fernet one; decrypt_bytes takes its raw form.
+            return self._cipher.decrypt_bytes(base64.urlsafe_b64decode(row.file_encrypted))
