@@ -27,10 +27,11 @@ _SEP = "\n"
 LABELS: dict[DocumentKind, dict[str, str]] = {
     DocumentKind.ID_CARD_FRONT: {"姓名": "name", "性别": "sex", "民族": "ethnicity", "出生": "birth_date",
                                  "住址": "address", "公民身份号码": "id_number"},
-    DocumentKind.ID_CARD_BACK: {"签发机关": "issuer", "有效期限": "validity"},
+    DocumentKind.ID_CARD_BACK: {"签发机关": "issuer", "有效期限": "validity", "有效期": "validity"},
     DocumentKind.DRIVING_LICENCE: {"证号": "licence_number", "姓名": "name", "性别": "sex", "国籍": "nationality",
                                    "住址": "address", "出生日期": "birth_date", "初次领证日期": "first_issued",
-                                   "准驾车型": "vehicle_class", "有效期限": "validity", "有效起始日期": "valid_from"},
+                                   "准驾车型": "vehicle_class", "有效期限": "validity", "有效期": "validity",
+                                   "有效起始日期": "valid_from"},
 }
 # The fields each kind must yield (what the cross-check and the figure use).
 REQUIRED: dict[DocumentKind, tuple[str, ...]] = {
@@ -199,6 +200,53 @@ def _normalise(field: str, raw: str) -> dict[str, str | None]:
     return {field: flat.strip() or None}
 
 
+# Values distinctive enough to be found without their label (when the label itself was not detected):
+# a box that is nothing but a vehicle class, an ID number, or a date range.
+_FALLBACK: dict[str, re.Pattern[str]] = {
+    "vehicle_class": re.compile(r"^(?:A[1-3]|B[12]|C[1-6]|D|E|F|M|N|P)+$"),
+    "id_number": re.compile(r"^[1-9]\d{16}[\dXx]$"),
+    "licence_number": re.compile(r"^[1-9]\d{16}[\dXx]$"),
+}
+_FALLBACK_FIELDS: dict[DocumentKind, tuple[str, ...]] = {
+    DocumentKind.ID_CARD_FRONT: ("id_number",),
+    DocumentKind.DRIVING_LICENCE: ("licence_number", "vehicle_class", "validity"),
+    DocumentKind.ID_CARD_BACK: ("validity",),
+}
+ETHNIC_GROUPS = frozenset((
+    "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜",
+    "满", "侗", "瑶", "白", "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳",
+    "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土",
+    "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米",
+    "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔",
+    "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+))
+
+
+def _fallbacks(kind: DocumentKind, lines: Sequence[OcrLine], fields: dict[str, str],
+               confidence: dict[str, float]) -> None:
+    for field in _FALLBACK_FIELDS.get(kind, ()):
+        if field == "validity":
+            if "valid_from" in fields:
+                continue
+            for line in lines:
+                start, end = _validity(line.text)
+                if start and end:
+                    fields.update(valid_from=start, valid_to=end)
+                    confidence.update(valid_from=round(line.confidence, 4), valid_to=round(line.confidence, 4))
+                    break
+            continue
+        if field in fields:
+            continue
+        for line in lines:
+            text = line.text.strip().replace(" ", "")
+            if _FALLBACK[field].match(text.upper() if field == "vehicle_class" else text):
+                value = _normalise(field, text)[field]
+                if value:
+                    fields[field] = value
+                    confidence[field] = round(line.confidence, 4)
+                    break
+
+
 def parse_fields(kind: DocumentKind, lines: Sequence[OcrLine]) -> ReadFields:
     """The fields of a ``kind`` card from its OCR lines (see the module docstring)."""
     if kind not in LABELS:
@@ -214,6 +262,9 @@ def parse_fields(kind: DocumentKind, lines: Sequence[OcrLine]) -> ReadFields:
             if value is not None and name not in fields:
                 fields[name] = value
                 confidence[name] = round(conf, 4)
+    _fallbacks(kind, lines, fields, confidence)
+    if "ethnicity" in fields and fields["ethnicity"] not in ETHNIC_GROUPS:
+        confidence["ethnicity"] = 0.0  # not one of the 56: a misread, for a person to check
     number = fields.get("id_number") or fields.get("licence_number")
     checksum = id_number_valid(number) if number else None
     missing = [name for name in REQUIRED[kind] if name not in fields]
