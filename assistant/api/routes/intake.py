@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from assistant.api.deps import check_api_key, get_services, require_scope
+from assistant.api.deps import check_api_key, client_address, enforce_rate_limit, get_services, require_scope
 from assistant.documents.store import api_key_id
 from assistant.errors import NotFound, PayloadTooLarge, Unauthorized
 from assistant.intake.crosscheck import Mismatch, StatedApplicant
@@ -87,6 +87,8 @@ def _uploader(request: Request) -> tuple[str | None, str | None]:
     if not session_id:
         raise Unauthorized("需要API密钥（X-API-Key）或会话（X-Session-ID）",
                            "an API key (X-API-Key) or a chat session (X-Session-ID) is required")
+    # OCR costs CPU seconds: anonymous uploads count against the client address, as other open routes.
+    enforce_rate_limit(request, f"ip:{client_address(request)}", SCOPE)
     if len(session_id) > 64 or not get_services(request).session_store.exists(session_id):
         raise NotFound("会话不存在或已过期", "no such session, or it has expired")
     return None, session_id
