@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -82,6 +83,15 @@ def test_a_renamed_executable_is_415(api: TestClient) -> None:
 
 def test_a_50_mb_photo_is_413(api: TestClient) -> None:
     _error(_post(api, "id_card_front", b"\xff\xd8\xff" + b"\0" * (50 * 1024 * 1024)), 413, "payload_too_large")
+
+
+def test_an_upload_over_the_json_body_limit_but_under_the_file_limit_is_taken(api: TestClient) -> None:
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (1000, 800), os.urandom(1000 * 800 * 3)).save(buffer, format="PNG")
+    assert 1_048_576 < len(buffer.getvalue()) < 10 * 1_048_576  # max_request_bytes < size < intake_max_bytes
+    response = _post(api, "income_proof", buffer.getvalue(), content_type="image/png")
+    assert response.status_code == 201, response.text
+    assert response.json()["size_bytes"] == len(buffer.getvalue())
 
 
 def test_a_decompression_bomb_is_413(api: TestClient) -> None:
