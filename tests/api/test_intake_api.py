@@ -66,6 +66,9 @@ def test_a_card_is_read_masked_and_cross_checked(api: TestClient) -> None:
     assert [m["code"] for m in body["mismatches"]] == ["DOC_ID_MISMATCH"]
     assert person.id_number not in response.text and person.name not in response.text
     assert "image_pixels" in body["checks_passed"]
+    received = [e["data"] for e in api.app.state.services.audit.entries(limit=500) if e["event"] == "document_received"]
+    assert {"document_id": body["document_id"], "mismatches": ["DOC_ID_MISMATCH"]}.items() <= received[-1].items()
+    assert person.id_number not in str(received)
 
     listed = api.get(_url(application_id), headers=KEY)
     assert listed.status_code == 200

@@ -117,10 +117,24 @@ async def post_application_document(
     stated = (StatedApplicant(name=applicant_name, id_number=applicant_id_number)
               if applicant_name or applicant_id_number else None)
     # OCR takes a second or more of CPU: off the event loop.
-    attached = await run_in_threadpool(services.intake.attach, application_id, kind, data,
-                                       declared_type=file.content_type, stated=stated, session_id=session_id,
-                                       api_key_id=key_id)
+    attached = await run_in_threadpool(_attach_and_audit, services, application_id, kind, data,
+                                       file.content_type, stated, session_id, key_id)
     return IntakeDocumentOut.of(attached)
+
+
+def _attach_and_audit(services: Any, application_id: str, kind: str, data: bytes, declared_type: str | None,
+                      stated: StatedApplicant | None, session_id: str | None, key_id: str | None) -> AttachedDocument:
+    attached = services.intake.attach(application_id, kind, data, declared_type=declared_type, stated=stated,
+                                      session_id=session_id, api_key_id=key_id)
+    # The audit trail: which file came in for which application, and what the cross-check found (codes only).
+    entry: dict[str, Any] = {"document_id": attached.document_id, "application_id": application_id,
+                             "kind": attached.kind.value, "content_type": attached.content_type,
+                             "sha256": attached.sha256, "mismatches": [m.code for m in attached.mismatches],
+                             "channel": "api"}
+    if key_id:
+        entry["api_key_id"] = key_id
+    services.audit.record("document_received", session_id, entry)
+    return attached
 
 
 @router.get(UPLOAD_PATH, response_model=IntakeListOut, dependencies=[Depends(require_scope(SCOPE))])
