@@ -124,6 +124,7 @@ _EVAL_SUITES = """suites:
   guard_suite     the output guard's held-out adversarial suite (eval/guard/)
   matching        vehicle + product matching cases (eval/matching/)
   nlu             intent classifier and slot extraction on held-out utterances (eval/nlu/)
+  ocr             offline OCR field accuracy on generated ID cards and licences (eval/ocr/)
   retrieval       knowledge search: hit rate and MRR on labelled questions (eval/retrieval/)
   scoring         the risk model's discrimination and calibration (eval/scoring/)"""
 

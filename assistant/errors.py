@@ -68,6 +68,12 @@ class PayloadTooLarge(AssistantError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(AssistantError):
+    """An upload whose content (by its bytes, not its name) is not a type the endpoint takes."""
+
+    code = "unsupported_media_type"
+
+
 class UpstreamUnavailable(AssistantError):
     """A dependency (LLM endpoint, Chroma server, WeChat API) is down, slow or answered garbage."""
 

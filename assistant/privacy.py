@@ -117,6 +117,11 @@ def _mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1) if not name.isascii() else name[0] + "***"
 
 
+def mask_name(name: str) -> str:
+    """张三 -> 张*, 欧阳娜娜 -> 欧***, John -> J*** (what screens and logs may show of a name)."""
+    return _mask_name(name) if name else name
+
+
 def mask_pii(text: str) -> str:
     """Irreversibly mask personal data for logs and stored text: 110101199003071234 → 110***********1234.
 

@@ -131,6 +131,13 @@ class Services:
         return DocumentService(self)
 
     @cached_property
+    def intake(self) -> Any:
+        """Applicants' documents: upload checks, offline OCR, encrypted storage, cross-checks (assistant.intake)."""
+        from assistant.intake.service import IntakeService
+
+        return IntakeService(self.sessions, self.cipher, self.settings)
+
+    @cached_property
     def retriever(self) -> Any:
         """The knowledge-base hybrid retriever; builds the index on first use, or refreshes a stale one."""
         from assistant.kb.retriever import build_retriever

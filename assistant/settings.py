@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes for `loan-assistant serve`.")
     max_request_bytes: int = 1_048_576
     max_message_chars: int = 2000
+    # --- document intake (assistant/intake) ---------------------------------------------------------
+    intake_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Largest uploaded document (bytes).")
+    intake_max_pixels: int = Field(default=40_000_000, ge=1, description="Largest image (width × height) decoded.")
+    intake_max_pdf_pages: int = Field(default=30, ge=1, description="Most pages an uploaded PDF may have.")
+    intake_max_pdf_objects: int = Field(default=20_000, ge=1, description="Most objects an uploaded PDF may hold.")
+    intake_max_pdf_stream_bytes: int = Field(default=32 * 1024 * 1024, ge=1,
+                                             description="Largest decoded stream inside an uploaded PDF (bytes).")
+    ocr_min_confidence: float = Field(default=0.8, ge=0, le=1,
+                                      description="Below this OCR confidence a read field is flagged for review.")
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated keys; a key may name scopes as key:scope1+scope2 (default: all).",

@@ -40,10 +40,12 @@ if [ "$with_test" = 1 ]; then
   .venv/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
   .venv/bin/python -m pip install -q -c constraints.txt -e ".[test]"
 elif [ "$with_train" = 1 ]; then
-  .venv/bin/python -m pip install -q -c constraints.txt -e ".[train]"
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[train,ocr]"
   # See pyproject.toml: optbinning's solver stack, without letting ortools downgrade protobuf.
   .venv/bin/python -m pip install -q -c constraints.txt --no-deps optbinning ortools ropwr
 else
-  .venv/bin/python -m pip install -q -c constraints.txt -e .
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[ocr]"
 fi
+# The offline OCR engine (models inside its wheel); its dependencies come with the [ocr] extra (see pyproject.toml).
+.venv/bin/python -m pip install -q -c constraints.txt --no-deps "rapidocr-onnxruntime==1.4.4"
 echo "installed: $(.venv/bin/loan-assistant --help | head -n 1)"

@@ -11,7 +11,12 @@ from fastapi import FastAPI
 from assistant import __version__
 from assistant.api.docs import install_docs
 from assistant.api.errors import install_error_handlers
-from assistant.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from assistant.api.middleware import (
+    UPLOAD_FORM_OVERHEAD,
+    UPLOAD_PATHS,
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+)
 from assistant.api.openapi import annotate_routes, install_openapi
 from assistant.logs import configure_logging, get_logger
 from assistant.services import Services
@@ -37,6 +42,7 @@ ROUTE_MODULES = [
     "lifecycle",
     "metrics",
     "web",
+    "intake",
 ]
 
 
@@ -64,7 +70,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes,
+                       path_limits=((UPLOAD_PATHS, settings.intake_max_bytes + UPLOAD_FORM_OVERHEAD),))
     app.add_middleware(RequestContextMiddleware)
     for name in ROUTE_MODULES:
         try:

@@ -25,6 +25,7 @@ STATUS: dict[type[e.AssistantError], int] = {
     e.Forbidden: 403,
     e.RateLimited: 429,
     e.PayloadTooLarge: 413,
+    e.UnsupportedMediaType: 415,
     e.UpstreamUnavailable: 503,
     e.ConfigurationError: 500,
 }

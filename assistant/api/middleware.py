@@ -8,8 +8,10 @@ its keys — search text, session ids and document ids stay out of the logs.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
+from collections.abc import Sequence
 
 import structlog
 from starlette.routing import Match
@@ -81,18 +83,31 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-class BodySizeLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+# Document uploads (assistant/api/routes/intake.py) take files far larger than any JSON body; their own
+# limit is ``intake_max_bytes`` plus the multipart envelope.
+UPLOAD_PATHS = re.compile(r"^/v1/applications/[^/]+/documents/?$")
+UPLOAD_FORM_OVERHEAD = 64 * 1024
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over ``max_bytes`` (or a ``path_limits`` path's own limit) with 413, by Content-Length
+    or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 path_limits: Sequence[tuple[re.Pattern[str], int]] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = tuple(path_limits)
 
-    async def _reject(self, send: Send) -> None:
+    def limit_for(self, path: str) -> int:
+        """The byte limit of a request to ``path``."""
+        return next((limit for pattern, limit in self.path_limits if pattern.match(path)), self.max_bytes)
+
+    async def _reject(self, send: Send, max_bytes: int) -> None:
         body = json.dumps(
             error_body(
                 "payload_too_large",
-                f"请求体超过上限（{self.max_bytes}字节） / request body exceeds {self.max_bytes} bytes",
+                f"请求体超过上限（{max_bytes}字节） / request body exceeds {max_bytes} bytes",
             ),
             ensure_ascii=False,
         ).encode()
@@ -111,8 +126,9 @@ class BodySizeLimitMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(send)
+        max_bytes = self.limit_for(scope.get("path", ""))
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            await self._reject(send, max_bytes)
             return
         received = 0
         too_large = False
@@ -122,7 +138,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     too_large = True
                     raise _TooLarge
             return message
@@ -139,10 +155,10 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reject(send)
+                await self._reject(send, max_bytes)
         except Exception:
             if too_large and not started:
-                await self._reject(send)
+                await self._reject(send, max_bytes)
             else:
                 raise
 

@@ -37,6 +37,7 @@ DESCRIPTIONS: dict[int, str] = {
     403: "密钥没有该权限，或签名无效 / the key lacks the scope, or the signature is wrong",
     404: "不存在（会话、贷款、文件、车型…） / not found (session, loan, document, car…)",
     413: "请求体过大 / the request body is over the limit",
+    415: "文件类型不受支持（按文件内容判断） / unsupported file type (judged by its content)",
     422: "输入无效或超出可受理范围（消息指明字段） / invalid or out-of-range input (the message names the field)",
     429: "请求过于频繁，见 Retry-After / rate limited, see Retry-After",
     503: "依赖服务暂时不可用或尚未就绪（知识库索引、Chroma服务器、数据库） / a dependency is down or not ready yet "
@@ -61,11 +62,14 @@ ROUTE_ERRORS: dict[tuple[str, str], set[int]] = {
     ("GET", "/wechat"): {403, 404},
     ("POST", "/wechat"): {400, 403, 404, 413},
     ("POST", "/v1/lifecycle/contacts"): {404},  # an unknown loan; conduct rules are a 422 (rule_violation)
+    # A key (intake scope) or an existing chat session; the file's own checks: size, type by content.
+    ("POST", "/v1/applications/{application_id}/documents"): {401, 403, 404, 413, 415, 429},
 }
 # Routes whose handler checks credentials itself: the security requirement to document.
 ROUTE_SECURITY: dict[tuple[str, str], list[dict[str, list[str]]]] = {
     ("POST", "/v1/documents"): [{API_KEY_SCHEME: []}, {SESSION_SCHEME: []}],
     ("GET", "/v1/documents/{document_id}"): [{API_KEY_SCHEME: []}, {SESSION_SCHEME: []}],
+    ("POST", "/v1/applications/{application_id}/documents"): [{API_KEY_SCHEME: []}, {SESSION_SCHEME: []}],
 }
 
 
