@@ -182,8 +182,10 @@ class Services:
             # endpoints answer 503 and the index is built on the first request after it is back.
             chunks = f"unavailable: {exc.code}"
             self._knowledge_state = chunks
+            _count_kb_error("build")
         except Exception as exc:  # reported by /ready; the thread must not die silently
             self._knowledge_state = f"error: {type(exc).__name__}"
+            _count_kb_error("build")
             log.exception("kb_build_failed")
             chunks = self._knowledge_state
         return chunks
@@ -202,3 +204,10 @@ class Services:
             state = "ready" if "retriever" in self.__dict__ else "not built"
         checks["knowledge"] = state
         return {"ready": checks["database"] == "ok" and state == "ready", "checks": checks}
+
+
+def _count_kb_error(operation: str) -> None:
+    """One more knowledge-store failure in /metrics."""
+    from assistant import metrics
+
+    metrics.KB_ERRORS.labels(operation=operation).inc()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from assistant import __version__
+from assistant import __version__, metrics
 from assistant.api.docs import install_docs
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -49,8 +49,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         prepared = services.warm_up(index_in_background=True)  # /health answers while the index builds
         log.info("startup", version=__version__, **prepared)
+        metrics.record_memory(force=True)
         yield
         services.wait_for_index()
+        metrics.mark_worker_exit(settings)
 
     app = FastAPI(
         title="汽车金融智能助手 Loan Assistant",
