@@ -85,4 +85,15 @@ def app_from_env() -> FastAPI:
     """Uvicorn factory entry point (``--factory assistant.api.app:app_from_env``)."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    _thread_lock_for_progress_bars()
     return create_app(settings)
+
+
+def _thread_lock_for_progress_bars() -> None:
+    """tqdm (the index build's progress) otherwise makes a multiprocessing semaphore in each worker, which
+    the worker leaves to the resource tracker as it exits: a bare warning line amid the JSON logs."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
