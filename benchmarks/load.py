@@ -214,16 +214,13 @@ async def main_async(args: argparse.Namespace) -> None:
         template = args.template or build_template(root, keys)
         print(HEADER, flush=True)
         for backend in args.backends:
-            url = None
-            if backend == "postgresql":
-                if postgres is None:
-                    from tests.postgres import PostgresServer
+            if backend == "postgresql" and postgres is None:
+                from tests.postgres import PostgresServer
 
-                    postgres = PostgresServer()
-                    postgres.start()
+                postgres = PostgresServer()
+                postgres.start()
             for workers in args.workers:
-                if postgres is not None and backend == "postgresql":
-                    url = postgres.database()
+                url = postgres.database() if postgres is not None and backend == "postgresql" else None
                 results += await run_configuration(backend, workers, args.sessions, template, root, keys, url)
     finally:
         if postgres is not None:
