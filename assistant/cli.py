@@ -30,8 +30,10 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
         return 0
     from assistant.kb.embeddings import share_cores
+    from assistant.metrics import prepare_multiprocess_dir
 
     share_cores(workers)
+    prepare_multiprocess_dir(settings)  # before the workers import prometheus_client: /metrics sums them all
     # Several processes: uvicorn imports the app in each; the first start builds the knowledge index
     # once (the others wait on its lock).
     uvicorn.run("assistant.api.app:app_from_env", factory=True, host=host, port=port, workers=workers,

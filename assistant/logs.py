@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import re
 import sys
 from typing import Any
@@ -12,12 +14,36 @@ import structlog
 from assistant.privacy import mask_pii
 
 
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, dict):
+        return {key: _mask_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(item) for item in value]
+    return value
+
+
 def _mask_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Mask ID numbers, phones and cards in every string field before it is written."""
+    """Mask ID numbers, phones and cards in every string field before it is written (also inside a
+    traceback's frames and exception messages)."""
     for key, value in list(event.items()):
-        if isinstance(value, str):
-            event[key] = mask_pii(value)
+        event[key] = _mask_value(value)
     return event
+
+
+def _add_process(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Which process wrote the line: under ``serve --workers N`` the lines of all workers share one stream."""
+    event.setdefault("pid", os.getpid())
+    event.setdefault("worker", multiprocessing.current_process().name)
+    return event
+
+
+# Tracebacks as a JSON structure (exception type, message, frames) — without the frames' local variables,
+# which would carry the customer's messages and ids.
+_dict_tracebacks = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
 
 
 # A path segment that names a route, not a record: letters (a digit or three: "v1"), dots, dashes.
@@ -84,13 +110,20 @@ def install_stdlib_masking() -> None:
 
 
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
-    """Configure structlog and the stdlib root logger once per process."""
+    """Configure structlog and the stdlib root logger once per process.
+
+    JSON mode writes JSON only: structlog's records and the stdlib's (uvicorn's, any library's) alike,
+    each with the pid and worker that wrote it, exceptions as a structured ``exception`` field.
+    """
     renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
+    exceptions: list[Any] = [_dict_tracebacks] if json else []
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _add_process,
+            *exceptions,
             _mask_event,
             renderer,
         ],
@@ -100,7 +133,19 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    if json:
+        handler = logging.StreamHandler(sys.stderr)  # one write() per record, line and newline together
+        handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
+                               structlog.stdlib.add_logger_name,
+                               structlog.processors.TimeStamper(fmt="iso", utc=True), _add_process],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _dict_tracebacks,
+                        _mask_event, renderer],
+        ))
+        logging.basicConfig(level=level.upper(), handlers=[handler])
+    else:
+        logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    logging.captureWarnings(True)  # a library's warning is a log record too, not a bare line on stderr
     install_stdlib_masking()
 
 

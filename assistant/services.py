@@ -189,8 +189,10 @@ class Services:
             # endpoints answer 503 and the index is built on the first request after it is back.
             chunks = f"unavailable: {exc.code}"
             self._knowledge_state = chunks
+            _count_kb_error("build")
         except Exception as exc:  # reported by /ready; the thread must not die silently
             self._knowledge_state = f"error: {type(exc).__name__}"
+            _count_kb_error("build")
             log.exception("kb_build_failed")
             chunks = self._knowledge_state
         return chunks
@@ -238,6 +240,7 @@ class Services:
             self.__dict__["retriever"] = build_retriever(self.settings)
             self._knowledge_state = "ready"
         except Exception as exc:  # reported by /ready (the old retriever's health); the thread must not die
+            _count_kb_error("build")
             log.warning("kb_rebuild_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
     def _index_in_background(self, target: Any) -> None:
@@ -247,3 +250,10 @@ class Services:
             return
         self._index_thread = threading.Thread(target=target, name="kb-index", daemon=True)
         self._index_thread.start()
+
+
+def _count_kb_error(operation: str) -> None:
+    """One more knowledge-store failure in /metrics."""
+    from assistant import metrics
+
+    metrics.KB_ERRORS.labels(operation=operation).inc()

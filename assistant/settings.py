@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     # --- logging ---------------------------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
+        description="Set by `serve --workers N` (a fresh DATA_DIR/prometheus): /metrics sums every worker's files.",
+    )
 
     @field_validator("api_keys", "pii_previous_keys", "guard_allowed_hosts", mode="before")
     @classmethod

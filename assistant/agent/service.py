@@ -241,9 +241,12 @@ class ChatService:
                                           channel=channel)
                 if draft.handoff:
                     audit.record("handoff", state.session_id, {"reason": state.handoff_reason, "channel": channel})
+        # The turn's event: what ran and how long, nothing the customer said (ids and slots stay out).
+        log.info("turn", intent=draft.intent, engine=draft.engine, ms=round(seconds * 1000, 2),
+                 tools=[call.name for call in draft.tool_calls], channel=channel, handoff=bool(draft.handoff))
         metrics = _optional_module("assistant.metrics")
         if metrics is not None:
-            metrics.TURNS.inc()
+            metrics.TURNS.labels(intent=draft.intent or "none", engine=draft.engine).inc()
             metrics.TURN_LATENCY.labels(engine=draft.engine).observe(seconds)
             for call in draft.tool_calls:
                 metrics.TOOL_CALLS.labels(tool=call.name).inc()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from assistant import __version__
+from assistant import __version__, metrics
 from assistant.api.docs import install_docs
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import (
@@ -55,8 +55,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         prepared = services.warm_up(index_in_background=True)  # /health answers while the index builds
         log.info("startup", version=__version__, **prepared)
+        metrics.record_memory(force=True)
         yield
         services.wait_for_index()
+        metrics.mark_worker_exit(settings)
 
     app = FastAPI(
         title="汽车金融智能助手 Loan Assistant",
@@ -90,4 +92,15 @@ def app_from_env() -> FastAPI:
     """Uvicorn factory entry point (``--factory assistant.api.app:app_from_env``)."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    _thread_lock_for_progress_bars()
     return create_app(settings)
+
+
+def _thread_lock_for_progress_bars() -> None:
+    """tqdm (the index build's progress) otherwise makes a multiprocessing semaphore in each worker, which
+    the worker leaves to the resource tracker as it exits: a bare warning line amid the JSON logs."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())

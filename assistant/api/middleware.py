@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids and access logs, and the request-size limit.
+"""ASGI middleware: request ids, access logs and HTTP metrics, and the request-size limit.
 
 The access line is the only one written for a request (``serve`` turns uvicorn's own off): it names
 the route template (``/v1/chat/{session_id}``), never the path as sent, and of the query string only
@@ -17,17 +17,17 @@ import structlog
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant import metrics
 from assistant.api.errors import error_body
 from assistant.logs import get_logger, redact_path
 
 
-def loggable_path(scope: Scope) -> str:
-    """The request's route template (``/v1/documents/{document_id}``), else its path with id-like
-    segments replaced; no query string."""
+def route_template(scope: Scope) -> str | None:
+    """The template of the route that answered (``/v1/documents/{document_id}``), or that would have
+    (a 413 from the size limit is sent before routing); None when no route matches."""
     route = scope.get("route")
     template = getattr(route, "path_format", None) or getattr(route, "path", None)
     if not template:
-        # Answered before routing (a 413 from the size limit, say): find the route that would have.
         router = getattr(scope.get("app"), "router", None)
         for candidate in getattr(router, "routes", ()):
             try:
@@ -37,7 +37,12 @@ def loggable_path(scope: Scope) -> str:
             if match is Match.FULL:
                 template = getattr(candidate, "path_format", None) or getattr(candidate, "path", None)
                 break
-    return str(template) if template else redact_path(str(scope.get("path", "")))
+    return str(template) if template else None
+
+
+def loggable_path(scope: Scope) -> str:
+    """The request's route template, else its path with id-like segments replaced; no query string."""
+    return route_template(scope) or redact_path(str(scope.get("path", "")))
 
 
 def query_keys(scope: Scope) -> str | None:
@@ -49,7 +54,8 @@ def query_keys(scope: Scope) -> str | None:
 
 
 class RequestContextMiddleware:
-    """Give each request an id (``X-Request-ID``), bind it to the logs and log the access line."""
+    """Give each request an id (``X-Request-ID``), bind it to the logs, log the access line and count the
+    request in the HTTP metrics (by route template: a path as sent would make a series per session)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -74,12 +80,16 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            fields = {"method": scope.get("method"), "path": loggable_path(scope),
-                      "status": status_holder["status"], "ms": round((time.perf_counter() - start) * 1000, 2)}
+            seconds = time.perf_counter() - start
+            template = route_template(scope)
+            method = str(scope.get("method"))
+            fields = {"method": method, "path": template or redact_path(str(scope.get("path", ""))),
+                      "status": status_holder["status"], "ms": round(seconds * 1000, 2)}
             if (keys := query_keys(scope)) is not None:
                 fields["query_keys"] = keys
             # Looked up per request, not cached at import: the logging configuration in force applies.
             get_logger("assistant.access").info("request", **fields)
+            metrics.observe_request(method, template, status_holder["status"], seconds)
             structlog.contextvars.unbind_contextvars("request_id")
 
 

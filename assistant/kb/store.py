@@ -224,6 +224,9 @@ class VectorStore:
                 settings=ChromaSettings(anonymized_telemetry=False),
             )
         except Exception as exc:
+            from assistant import metrics
+
+            metrics.KB_ERRORS.labels(operation="connect").inc()
             raise UpstreamUnavailable(
                 f"无法连接向量库 {url}", f"cannot reach the Chroma server at {url}: {type(exc).__name__}"
             ) from exc
@@ -332,6 +335,9 @@ class VectorStore:
                 include=["distances"],
             )
         except Exception as exc:
+            from assistant import metrics
+
+            metrics.KB_ERRORS.labels(operation="query").inc()
             if self.persist_path is not None:
                 raise
             raise UpstreamUnavailable(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,8 @@ def test_serve_and_the_action_server_turn_uvicorns_access_log_off(tmp_path: Path
     monkeypatch.setattr("assistant.logs.configure_logging", lambda *_a, **_k: None)
     monkeypatch.setattr("assistant.kb.embeddings.share_cores", lambda _workers: None)
     monkeypatch.setenv("LOAN_ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    # serve --workers names its metrics directory in the environment: undone after the test.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     get_settings.cache_clear()
     try:
         assert cli.main(["serve"]) == 0
@@ -102,6 +105,7 @@ def test_serve_and_the_action_server_turn_uvicorns_access_log_off(tmp_path: Path
     finally:
         get_settings.cache_clear()
     assert len(calls) == 3
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str((tmp_path / "data" / "prometheus").resolve())
     assert all(call["access_log"] is False and call["log_config"] is None for call in calls)
 
 

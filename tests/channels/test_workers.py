@@ -93,8 +93,13 @@ class _Server:
 
 @pytest.fixture
 def worker_settings(settings: Settings, tmp_path: Path) -> Settings:
-    """The test's settings (DATA_DIR, the backend's database) with a tiny knowledge base, the keys from
-    outside DATA_DIR (every worker must use the same), and no rate limit in the way."""
+    """The test's settings (DATA_DIR, the backend's database) for spawned workers."""
+    return settings_for_workers(settings, tmp_path)
+
+
+def settings_for_workers(settings: Settings, tmp_path: Path) -> Settings:
+    """``settings`` with a tiny knowledge base, the keys from outside DATA_DIR (every worker must use the
+    same), and no rate limit in the way."""
     resources = tmp_path / "resources"
     write_corpus(resources)
     copy_other_resources(resources)
@@ -105,9 +110,8 @@ def worker_settings(settings: Settings, tmp_path: Path) -> Settings:
     })
 
 
-@pytest.fixture
-def server(worker_settings: Settings, tmp_path: Path) -> Iterator[_Server]:
-    s = worker_settings
+def server_env(s: Settings) -> dict[str, str]:
+    """The environment of a spawned ``serve`` for these settings (none of the test process's own)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOAN_ASSISTANT_")}
     env.update({
         "PYTHONPATH": os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
@@ -119,7 +123,12 @@ def server(worker_settings: Settings, tmp_path: Path) -> Iterator[_Server]:
     })
     if s.database_url:
         env["LOAN_ASSISTANT_DATABASE_URL"] = s.database_url
-    running = _Server(env, tmp_path)
+    return env
+
+
+@pytest.fixture
+def server(worker_settings: Settings, tmp_path: Path) -> Iterator[_Server]:
+    running = _Server(server_env(worker_settings), tmp_path)
     try:
         # Warm-up loads every model in each worker: up to minutes on a cold, busy machine.
         assert running.ready.wait(600), "the workers did not start"
