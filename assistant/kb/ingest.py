@@ -30,6 +30,7 @@ from assistant.logs import get_logger
 
 if TYPE_CHECKING:
     from assistant.kb.embeddings import Embedder
+    from assistant.kb.progress import ProgressCallback
     from assistant.kb.store import VectorStore
     from assistant.settings import Settings
 
@@ -188,8 +189,12 @@ def ingest(
     store: VectorStore | None = None,
     progress: bool = False,
     force: bool = False,
+    on_progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Bring the index in line with ``knowledge_base/``; returns what was done."""
+    """Bring the index in line with ``knowledge_base/``; returns what was done.
+
+    ``on_progress`` is called before embedding, after each batch and at the end (see ``kb.progress``).
+    """
     from assistant.kb.embeddings import make_embedder
     from assistant.kb.store import VectorStore
 
@@ -266,7 +271,8 @@ def ingest(
         keep = {cid for rec in new_files.values() for cid in rec["chunk_ids"]}
         if stale_ids:
             store.delete([cid for cid in stale_ids if cid not in keep])
-        _embed_and_store(store, embedder, to_embed, progress)
+        _embed_and_store(store, embedder, to_embed, progress, on_progress,
+                         (len(new_files), len(keep), report.rebuilt))
 
         report.documents = len(new_files)
         report.chunks = len(keep)
@@ -292,10 +298,24 @@ def ingest(
         return report
 
 
-def _embed_and_store(store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: bool) -> None:
-    if not chunks:
-        return
+def _embed_and_store(store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: bool,
+                     on_progress: ProgressCallback | None = None,
+                     sizes: tuple[int, int, bool] = (0, 0, True)) -> None:
     from tqdm import tqdm
+
+    from assistant.kb.progress import IndexProgress
+
+    started = time.perf_counter()
+
+    def tell(stage: Any, done: int) -> None:
+        if on_progress is not None:
+            on_progress(IndexProgress(stage, done, len(chunks), sizes[0], sizes[1], embedder.name,
+                                      time.perf_counter() - started, sizes[2]))
+
+    tell("start", 0)
+    if not chunks:
+        tell("done", 0)
+        return
 
     # Embed in small batches (a smooth progress bar), write in large ones (each store write is a
     # transaction: dozens of small ones cost seconds).
@@ -310,11 +330,14 @@ def _embed_and_store(store: VectorStore, embedder: Embedder, chunks: list[Chunk]
             if len(pending) >= _WRITE_BATCH:
                 store.upsert(pending, np.asarray(vectors))
                 pending, vectors = [], []
+            tell("embed", start + len(part))
     if pending:
         store.upsert(pending, np.asarray(vectors))
+    tell("done", len(chunks))
 
 
-def ensure_index(settings: Settings, *, embedder: Embedder, store: VectorStore) -> IngestReport | None:
+def ensure_index(settings: Settings, *, embedder: Embedder, store: VectorStore,
+                 on_progress: ProgressCallback | None = None) -> IngestReport | None:
     """Ingest when the index is missing, stale or not what the manifest says; None when it was fresh."""
     status = index_status(settings, embedder.name)
     if status.fresh and not store.recovered:
@@ -324,7 +347,7 @@ def ensure_index(settings: Settings, *, embedder: Embedder, store: VectorStore) 
             return None
         status = IndexStatus("stale", f"store holds {store.count()} chunks, manifest says {expected}")
     log.info("kb_index_refresh", state=status.state, reason=status.reason)
-    return ingest(settings, embedder=embedder, store=store)
+    return ingest(settings, embedder=embedder, store=store, on_progress=on_progress)
 
 
 def run_cli(args: argparse.Namespace) -> int:

@@ -41,6 +41,7 @@ from assistant.logs import get_logger
 
 if TYPE_CHECKING:
     from assistant.kb.ingest import IngestReport
+    from assistant.kb.progress import ProgressCallback
     from assistant.settings import Settings
 
 log = get_logger(__name__)
@@ -347,7 +348,8 @@ class KnowledgeBaseRetriever(BaseRetriever):
         ]
 
 
-def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> HybridRetriever:
+def build_retriever(settings: Settings, *, embedder: Embedder | None = None,
+                    on_progress: ProgressCallback | None = None) -> HybridRetriever:
     """Open the store, ingest if the index is missing or stale, and build the hybrid retriever."""
     from assistant.kb.embeddings import make_embedder
     from assistant.kb.ingest import ensure_index, index_lock
@@ -357,7 +359,7 @@ def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> 
     # a stale view of the collection.
     with index_lock(settings):
         store = VectorStore.open(settings, embedder)
-        report = ensure_index(settings, embedder=embedder, store=store)
+        report = ensure_index(settings, embedder=embedder, store=store, on_progress=on_progress)
     retriever = HybridRetriever(store, embedder, store.all_chunks())
     retriever.last_ingest = report
     log.info("kb_ready", chunks=len(retriever.chunks), documents=len(retriever.doc_ids),
