@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -61,7 +62,8 @@ class PtySession:
                 return match
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"timed out waiting for {pattern!r}; screen so far:\n{strip_ansi(self.raw)[-3000:]}")
+                screen = strip_ansi(self.raw)[-3000:]
+                raise AssertionError(f"timed out waiting for {pattern!r}; screen so far:\n{screen}")
             ready, _, _ = select.select([self.master], [], [], left)
             if ready:
                 try:
@@ -78,10 +80,8 @@ class PtySession:
 
     def close(self, timeout: float = 60) -> int:
         """Send EOF, wait for the exit status, release the terminal."""
-        try:
+        with contextlib.suppress(OSError):
             os.write(self.master, b"\x04")
-        except OSError:
-            pass
         deadline = time.monotonic() + timeout
         while self.process.poll() is None and time.monotonic() < deadline:
             ready, _, _ = select.select([self.master], [], [], 0.5)
