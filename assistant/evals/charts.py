@@ -68,7 +68,7 @@ def confusion_matrix(title: str, labels: Sequence[str], counts: Sequence[Sequenc
             if value:
                 body.append(f"<text x='{left + j * cell + cell / 2}' y='{y + cell / 2 + 4}' text-anchor='middle' "
                             f"fill='{ink}' font-size='11'>{value}</text>")
-    return _svg(left + size + 20, top + height + 10, body, title)
+    return _svg(left + size + 90, top + height + 10, body, title)  # room for the last rotated label
 
 
 def calibration_curve(title: str, points: Sequence[Mapping[str, float]]) -> str:

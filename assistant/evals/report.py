@@ -77,7 +77,7 @@ def scalars(figures: Any, path: tuple[str, ...] = ()) -> list[tuple[str, str]]:
             rows.append((name, f"{value:.4f}"))
         elif isinstance(value, int) or (isinstance(value, str) and len(value) <= 80):
             rows.append((name, str(value)))
-        elif isinstance(value, Mapping) and len(path) < 2:
+        elif isinstance(value, Mapping) and not path:  # one level down (ab.arms…, not per_intent.x.f1)
             rows.extend(scalars(value, (*path, str(key))))
     return rows[:MAX_SCALARS]
 
