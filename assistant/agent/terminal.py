@@ -172,4 +172,8 @@ def run(args: argparse.Namespace) -> int:
             view.turn(turn)
     finally:
         # A build left half-way is redone on the next start, but one that can finish should.
+        thread = getattr(services, "_index_thread", None)
+        if thread is not None and thread.is_alive():
+            view.note("等待知识索引建完 waiting for the index build to finish (Ctrl-C: next start redoes it)…",
+                      style="yellow")
         services.wait_for_index()
