@@ -26,8 +26,14 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     workers = args.workers or settings.workers
     if workers == 1:
+        from assistant.console import index_reporter
+        from assistant.services import Services
+
+        services = Services(settings)
+        # A first start builds the knowledge index: say what, and how long it will take (bar or log events).
+        services.index_progress = index_reporter(json_logs=settings.log_json)
         # access_log=False: uvicorn's line has the query string and ids in clear; the app writes its own.
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(create_app(settings, services), host=host, port=port, log_config=None, access_log=False)
         return 0
     from assistant.kb.embeddings import share_cores
     from assistant.metrics import prepare_multiprocess_dir
@@ -66,19 +72,9 @@ def _quote(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from assistant.evals import run_suite, suites
-    from assistant.settings import get_settings
+    from assistant.evals.runner import eval_command
 
-    names = [args.suite] if args.suite else suites()
-    unknown = [n for n in names if n not in suites()]
-    if unknown:
-        print(f"未知的评测集 / unknown suite: {', '.join(unknown)} (available: {', '.join(suites())})",
-              file=sys.stderr)
-        return 2
-    for name in names:
-        print(f"== eval {name} ==")
-        run_suite(name, get_settings())
-    return 0
+    return eval_command(args)
 
 
 def _lazy(module: str, func: str) -> Handler:
@@ -174,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_lazy("assistant.agent.terminal", "run"))
 
     p = sub.add_parser("eval", help="run evaluation suites in eval/ and print their figures", epilog=_EVAL_SUITES)
-    p.add_argument("suite", nargs="?", help="suite name (default: all of them, in order)")
+    p.add_argument("suite", nargs="*", help="suite names (default: all of them, in order)")
+    p.add_argument("--report", help="directory for the HTML report, text output and figures.json "
+                   "(default: DATA_DIR/reports/eval-<UTC time>)")
+    p.add_argument("--no-report", action="store_true", help="print only, write no report")
     p.set_defaults(handler=_eval)
 
     p = sub.add_parser("train", help="retrain a shipped model from public data (needs the [train] extra)")

@@ -26,6 +26,9 @@ log = get_logger(__name__)
 class Services:
     """Lazily-built shared components."""
 
+    #: Told how a knowledge-index build goes (``kb.progress.IndexProgress``): the console's bar or log events.
+    index_progress: Any = None
+
     def __init__(self, settings: Settings) -> None:
         from assistant.storage.crypto import check_keys
 
@@ -142,7 +145,7 @@ class Services:
         """The knowledge-base hybrid retriever; builds the index on first use, or refreshes a stale one."""
         from assistant.kb.retriever import build_retriever
 
-        return build_retriever(self.settings)
+        return build_retriever(self.settings, on_progress=self.index_progress)
 
     @cached_property
     def nlu(self) -> Any:

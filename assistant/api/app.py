@@ -90,10 +90,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 def app_from_env() -> FastAPI:
     """Uvicorn factory entry point (``--factory assistant.api.app:app_from_env``)."""
+    from assistant.console import index_reporter
+
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     _thread_lock_for_progress_bars()
-    return create_app(settings)
+    services = Services(settings)
+    services.index_progress = index_reporter(json_logs=settings.log_json)  # the worker that builds the index says so
+    return create_app(settings, services)
 
 
 def _thread_lock_for_progress_bars() -> None:

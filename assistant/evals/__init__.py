@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 
 # Modules of this package that are not suites (a file format shared by a suite and its validator).
-NOT_SUITES = frozenset({"dialogue_format"})
+NOT_SUITES = frozenset({"dialogue_format", "runner", "report", "charts"})  # + the eval command and its report
 
 
 def suites() -> list[str]:

@@ -286,6 +286,9 @@ def run(settings: Settings, *, only: list[str] | None = None, verbose: bool = Fa
         offline = run_all(_chat_for(settings, Path(tmp) / "offline", llm=False), scenarios, verbose=verbose)
         figures["offline_pass_rate"] = _print_results("offline engine", offline)
         figures["offline_failures"] = {r.scenario.id: r.failures for r in offline if not r.passed}
+        areas = sorted({r.scenario.area for r in offline})
+        figures["offline_by_area"] = {a: sum(r.passed for r in offline if r.scenario.area == a)
+                                      / sum(r.scenario.area == a for r in offline) for a in areas}
         if settings.llm_configured:
             figures.update(_run_llm(settings, scenarios, Path(tmp), k=k, verbose=verbose))
         else:

@@ -56,8 +56,17 @@ def judge(case: GuardCase) -> list[GuardFinding]:
     return check_text(case.text, figures=figures_in(*case.computed), allowed_hosts=SUITE_HOSTS)
 
 
-def run(path: Path = SUITE) -> dict[str, Any]:
-    """Confusion counts overall and per category, plus the cases the guard got wrong."""
+def run(path: Any = SUITE) -> dict[str, Any]:
+    """Confusion counts overall and per category, plus the cases the guard got wrong.
+
+    Given settings instead of a path (``loan-assistant eval guard_suite``), the held-out suite under
+    ``eval/guard/`` is run and printed.
+    """
+    if not isinstance(path, Path):
+        started = time.perf_counter()
+        result = run(path.resources_dir / "eval" / "guard" / "heldout.yaml")
+        _print(result, (time.perf_counter() - started) * 1000 / max(result["cases"], 1))
+        return result
     counts: Counter[str] = Counter()
     per_category: dict[str, Counter[str]] = {}
     wrong: list[tuple[GuardCase, list[str]]] = []
@@ -81,6 +90,8 @@ def run(path: Path = SUITE) -> dict[str, Any]:
         "precision": tp / (tp + fp) if tp + fp else 1.0,
         "recall": tp / (tp + fn) if tp + fn else 1.0,
         "per_category": {k: dict(v) for k, v in sorted(per_category.items())},
+        "confusion_matrix": {"labels": ["block", "pass"], "counts": [[tp, fn], [fp, counts["tn"]]],
+                             "rows": "expected 应当", "cols": "guard 实际"},
         "wrong": wrong,
     }
 
@@ -92,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     result = run(args.suite)
-    ms = (time.perf_counter() - started) * 1000 / max(result["cases"], 1)
+    _print(result, (time.perf_counter() - started) * 1000 / max(result["cases"], 1))
+    return 0
+
+
+def _print(result: dict[str, Any], ms: float) -> None:
     c = result["counts"]
     print(f"guard suite: {result['cases']} cases  blocked-correctly {c.get('tp', 0)}  missed {c.get('fn', 0)}  "
           f"false-blocks {c.get('fp', 0)}  passed-correctly {c.get('tn', 0)}")
@@ -103,7 +118,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {category:<18} n={total:<3} {detail}")
     for case, codes in result["wrong"]:
         print(f"WRONG {case.id} expect={case.expect} got={codes or 'pass'}: {case.text[:90]}")
-    return 0
 
 
 if __name__ == "__main__":

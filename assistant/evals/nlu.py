@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
+from assistant.evals.report import reliability
 from assistant.nlu.dataset import default_path, load_utterances
 from assistant.nlu.parser import NLU
 
@@ -126,6 +127,10 @@ def evaluate(nlu: NLU, rows: list[Any], today: date = LABEL_TODAY) -> dict[str, 
         "latency_ms_p50": latencies[len(latencies) // 2] if latencies else 0.0,
         "latency_ms_p95": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else 0.0,
         "embedded_share": usage["embedded"] / max(1, sum(usage.values())),
+        # For the report (assistant.evals.report): every gold → predicted count, and the confidence's reliability.
+        "confusion_matrix": {"labels": intents, "counts": [[sum(1 for g, p in intent_pairs if g == a and p == b)
+                                                             for b in intents] for a in intents]},
+        "calibration": reliability(confidences, correct),
         "cascade_threshold": nlu.classifier.cascade_threshold,
         "errors": errors,
     }

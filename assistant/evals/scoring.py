@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from assistant.evals.report import reliability
+
 if TYPE_CHECKING:
     from assistant.settings import Settings
 
@@ -32,6 +34,18 @@ def _close(a: Any, b: Any, tol: float = 1e-6) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         return a is not None and b is not None and abs(float(a) - float(b)) <= tol
     return a == b
+
+
+def _decision_matrix(y: Any, pd_: Any) -> dict[str, Any]:
+    """Good / bad loans against the champion's decision (out-of-fold PDs), for the report."""
+    from assistant.scoring import policy
+
+    decisions = ("approve", "review", "decline")
+    made = [policy.decision(policy.grade(float(p))) for p in pd_]
+    counts = [[sum(1 for d, bad in zip(made, y, strict=True) if int(bad) == row and d == col) for col in decisions]
+              for row in (0, 1)]
+    return {"labels": ["good 正常", "bad 违约"], "col_labels": list(decisions), "counts": counts,
+            "rows": "outcome 实际", "cols": "decision 决策"}
 
 
 def run(settings: Settings) -> dict[str, Any]:
@@ -76,4 +90,6 @@ def run(settings: Settings) -> dict[str, Any]:
     print(f"\nshipped artifacts: {scorer.versions['champion']}, {scorer.versions['challenger']}; "
           f"model card / metrics.json versions agree: {versions_agree}; CV figures agree: {cv_agrees}")
     return {"credit_data": summary, "german_credit": check, "ab": ab, "policy": table,
+            "calibration": reliability(cv.pd["champion"], primary.y, quantiles=True),
+            "confusion_matrix": _decision_matrix(primary.y, cv.pd["champion"]),
             "champion_ge_rf": champion_ge_rf, "versions_agree": versions_agree, "cv_agrees": cv_agrees}

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from assistant.kb.embeddings import Embedder
+    from assistant.kb.progress import ProgressCallback
     from assistant.kb.store import VectorStore
     from assistant.settings import Settings
 
@@ -251,21 +252,25 @@ def ingest(
     store: VectorStore | None = None,
     progress: bool = False,
     force: bool = False,
+    on_progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Bring the index in line with ``knowledge_base/``; returns what was done."""
+    """Bring the index in line with ``knowledge_base/``; returns what was done.
+
+    ``on_progress`` is called before embedding, after each batch and at the end (see ``kb.progress``).
+    """
     from assistant.kb.embeddings import make_embedder
 
     started = time.perf_counter()
     embedder = embedder or make_embedder(settings)
     with open_store(settings, embedder, store) as store, index_lock(settings, store):
-        report = _ingest_locked(settings, embedder, store, progress=progress, force=force)
+        report = _ingest_locked(settings, embedder, store, progress=progress, force=force, on_progress=on_progress)
     report.seconds = time.perf_counter() - started
     log.info("kb_ingested", **{k: v for k, v in asdict(report).items() if isinstance(v, int | float | str)})
     return report
 
 
 def _ingest_locked(settings: Settings, embedder: Embedder, store: VectorStore, *, progress: bool,
-                   force: bool) -> IngestReport:
+                   force: bool, on_progress: ProgressCallback | None = None) -> IngestReport:
     from assistant.kb.store import new_suffix
 
     engine = kb_engine(settings)
@@ -337,7 +342,8 @@ def _ingest_locked(settings: Settings, embedder: Embedder, store: VectorStore, *
         if copied:
             assert manifest is not None
             _copy_units(store.at(manifest.collection), target, copied)
-        _embed_and_store(target, embedder, to_embed, progress)
+        _embed_and_store(target, embedder, to_embed, progress, on_progress,
+                         (len(new_files), len(copied) + len(to_embed), report.rebuilt))
         switched = switch_manifest(engine, Manifest(
             store_id=store.store_id, generation=0, collection=target.suffix, embedder=embedder.name,
             chunker=CHUNKER_VERSION,
@@ -390,10 +396,24 @@ def _copy_units(source: VectorStore, target: VectorStore, ids: list[str]) -> Non
                                                 documents=got["documents"], metadatas=got["metadatas"])
 
 
-def _embed_and_store(store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: bool) -> None:
-    if not chunks:
-        return
+def _embed_and_store(store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: bool,
+                     on_progress: ProgressCallback | None = None,
+                     sizes: tuple[int, int, bool] = (0, 0, True)) -> None:
     from tqdm import tqdm
+
+    from assistant.kb.progress import IndexProgress
+
+    started = time.perf_counter()
+
+    def tell(stage: Any, done: int) -> None:
+        if on_progress is not None:
+            on_progress(IndexProgress(stage, done, len(chunks), sizes[0], sizes[1], embedder.name,
+                                      time.perf_counter() - started, sizes[2]))
+
+    tell("start", 0)
+    if not chunks:
+        tell("done", 0)
+        return
 
     # Embed in small batches (a smooth progress bar), write in large ones (each store write is a
     # transaction: dozens of small ones cost seconds).
@@ -405,14 +425,17 @@ def _embed_and_store(store: VectorStore, embedder: Embedder, chunks: list[Chunk]
             vectors.extend(embedder.embed_documents([c.index_text for c in part]))
             pending.extend(part)
             bar.update(len(part))
+            tell("embed", start + len(part))
             if len(pending) >= _WRITE_BATCH:
                 store.upsert(pending, np.asarray(vectors))
                 pending, vectors = [], []
     if pending:
         store.upsert(pending, np.asarray(vectors))
+    tell("done", len(chunks))
 
 
-def ensure_index(settings: Settings, *, embedder: Embedder, store: VectorStore) -> IngestReport | None:
+def ensure_index(settings: Settings, *, embedder: Embedder, store: VectorStore,
+                 on_progress: ProgressCallback | None = None) -> IngestReport | None:
     """Ingest when the index is missing, stale or not what the manifest says; None when it was fresh.
 
     The check runs before any lock: a replica that finds the current index its peers built takes no
@@ -432,7 +455,7 @@ def ensure_index(settings: Settings, *, embedder: Embedder, store: VectorStore) 
             return None
         reason = "corpus changed / 知识库文件有变化"
     log.info("kb_index_refresh", reason=reason)
-    return ingest(settings, embedder=embedder, store=store)
+    return ingest(settings, embedder=embedder, store=store, on_progress=on_progress)
 
 
 def run_cli(args: argparse.Namespace) -> int:

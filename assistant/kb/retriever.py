@@ -46,6 +46,7 @@ from assistant.logs import get_logger
 
 if TYPE_CHECKING:
     from assistant.kb.ingest import IngestReport
+    from assistant.kb.progress import ProgressCallback
     from assistant.settings import Settings
 
 log = get_logger(__name__)
@@ -420,16 +421,17 @@ class KnowledgeBaseRetriever(BaseRetriever):
         ]
 
 
-def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> HybridRetriever:
+def build_retriever(settings: Settings, *, embedder: Embedder | None = None,
+                    on_progress: ProgressCallback | None = None) -> HybridRetriever:
     """Open the store, ingest if the index is missing or stale, and build the hybrid retriever on the live
-    collections (it follows later switches by other replicas)."""
+    collections (it follows later switches by other replicas); ``on_progress`` hears the build's progress."""
     from assistant.kb.embeddings import make_embedder
     from assistant.kb.ingest import ensure_index, kb_engine, load_manifest, open_store
     from assistant.storage.kb_index import live_collection
 
     embedder = embedder or make_embedder(settings)
     with open_store(settings, embedder) as store:
-        report = ensure_index(settings, embedder=embedder, store=store)
+        report = ensure_index(settings, embedder=embedder, store=store, on_progress=on_progress)
         manifest = load_manifest(settings, store)
     engine, store_id = kb_engine(settings), store.store_id
 
