@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     self_use_ltv_cap_ice: Decimal = Field(default=Decimal("0.85"), description="Lender-set LTV cap, self-use ICE.")
     self_use_ltv_cap_nev: Decimal = Field(default=Decimal("0.90"), description="Lender-set LTV cap, self-use NEV.")
     challenger_share: float = Field(default=0.2, ge=0.0, le=1.0, description="A/B share for the challenger.")
+    # --- origination: external checks (an unknown provider fails at startup, when settings are read) -----
+    credit_bureau_provider: Literal["simulated"] = Field(
+        default="simulated", description="Credit-bureau (人行征信) provider; simulated: offline, labelled as such."
+    )
+    esign_provider: Literal["simulated"] = Field(
+        default="simulated", description="E-signature provider; simulated: offline, not legally binding."
+    )
 
     # --- privacy ---------------------------------------------------------------------------------
     pii_key: SecretStr | None = Field(

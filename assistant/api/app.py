@@ -35,6 +35,7 @@ ROUTE_MODULES = [
     "copilot",
     "wechat",
     "lifecycle",
+    "applications",
     "metrics",
     "web",
 ]
