@@ -86,7 +86,9 @@ def create_from_session(service: Any, session_id: str, *, actor: Actor, channel:
     state = service.services.chat.state(session_id)  # NotFound for an unknown session
     existing = _open_for_session(service, session_id)
     if existing is not None:
-        return existing, False
+        # The partner's form completes the application the chat opened (identifiers, signed consents).
+        return service.add_details(existing.id, actor=actor, channel=channel or existing.channel, personal=personal,
+                                   consents=consents), False
     terms = terms_from_session(state.application, state.slots)
     given = list(consents)
     if state.consent and not any(c.purpose == "pre_assessment" for c in given):

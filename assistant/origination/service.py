@@ -160,6 +160,21 @@ class ApplicationService:
                           {"purpose": stored.purpose, "granted_at": stored.granted_at.isoformat(),
                            "channel": channel, "evidence": stored.evidence})
 
+    def add_details(self, application_id: str, *, actor: Actor, channel: str, personal: PersonalData | None = None,
+                    consents: Sequence[ConsentIn] = (), version: int | None = None) -> ApplicationRecord:
+        """Complete an open application with the borrower's identifiers and consents (one recorded event)."""
+        record = self.store.get(application_id)
+        self._require_open(record)
+        if personal is None and not consents:
+            return record
+        now = _now()
+        stored = [consent_record(c, channel, now) for c in consents]
+        merged = (record.personal or PersonalData()).merged(personal) if personal is not None else record.personal
+        return self._note(record, "add_details", actor, None, version,
+                          {"personal": merged, "consents": [*record.consents, *stored]},
+                          {"personal_fields": sorted(personal.model_dump(exclude_none=True)) if personal else [],
+                           "consents": [c.purpose for c in stored], "channel": channel})
+
     def pull_credit_report(self, application_id: str, *, actor: Actor,
                            version: int | None = None) -> ApplicationRecord:
         """Query the credit bureau — refused (403) without a recorded ``credit_report`` consent."""
