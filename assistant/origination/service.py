@@ -29,7 +29,7 @@ from assistant.origination.models import (
 )
 from assistant.origination.providers import CreditReportRequest, ESignRequest, build_credit_bureau, build_esign
 from assistant.origination.status import customer_status
-from assistant.origination.store import ApplicationRecord, ApplicationStore, Event
+from assistant.origination.store import ApplicationRecord, ApplicationStore, Event, VersionConflict
 
 log = get_logger(__name__)
 SYSTEM = Actor("system")
@@ -258,6 +258,7 @@ class ApplicationService:
     def _move(self, record: ApplicationRecord, action: Action, actor: Actor, reason: str | None,
               version: int | None, changes: dict[str, Any] | None = None,
               data: dict[str, Any] | None = None) -> ApplicationRecord:
+        _check_version(record, version)  # a decision on a stale read is a conflict, whatever the status now
         target = next_status(record.status, action)
         new = record.model_copy(update={**(changes or {}), "status": target, "updated_at": _now()})
         event = Event(action.value, record.status.value, target.value, actor, reason, data or {})
@@ -267,6 +268,7 @@ class ApplicationService:
 
     def _note(self, record: ApplicationRecord, action: str, actor: Actor, reason: str | None, version: int | None,
               changes: dict[str, Any], data: dict[str, Any]) -> ApplicationRecord:
+        _check_version(record, version)
         new = record.model_copy(update={**changes, "updated_at": _now()})
         event = Event(action, record.status.value, record.status.value, actor, reason, data)
         saved = self.store.update(new, record.version if version is None else version, event)
@@ -319,6 +321,13 @@ class ApplicationService:
                            probability_of_default=round(served.probability_of_default, 4), score=served.score,
                            reasons=served.reasons, model_version=served.model_version, scored_at=_now(),
                            source="submit")
+
+
+def _check_version(record: ApplicationRecord, version: int | None) -> None:
+    if version is not None and version != record.version:
+        raise VersionConflict("申请已被他人更新，请刷新后重试",
+                              f"the application is at version {record.version}, not {version}: read it again",
+                              field="version")
 
 
 def actions_for(record: ApplicationRecord) -> list[str]:

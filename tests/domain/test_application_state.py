@@ -66,7 +66,7 @@ def test_the_table_covers_exactly_the_documented_moves() -> None:
 
 
 def test_final_statuses_allow_nothing_and_every_open_one_can_be_withdrawn() -> None:
-    assert FINAL == {S.DECLINED, S.WITHDRAWN, S.SIGNED}
+    assert {S.DECLINED, S.WITHDRAWN, S.SIGNED} == FINAL
     for status in Status:
         if status in FINAL:
             assert allowed_actions(status) == []
