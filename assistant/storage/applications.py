@@ -28,7 +28,9 @@ class ApplicationRow(Base):
     """One loan application (``id``: uuid4 hex)."""
 
     __tablename__ = "loan_applications"
-    __table_args__ = (Index("ix_loan_applications_status_created", "status", "created_at"),)
+    # The queue's order is (created_at, id): both indexes end with id, so no page needs a sort.
+    __table_args__ = (Index("ix_loan_applications_status_created", "status", "created_at", "id"),
+                      Index("ix_loan_applications_created", "created_at", "id"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), default="draft")
@@ -48,7 +50,7 @@ class ApplicationRow(Base):
     contract: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: number, document id, sha256
     signature: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: provider, id, time, hash
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 

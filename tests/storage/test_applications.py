@@ -139,5 +139,5 @@ def test_the_queue_pages_oldest_first_by_status(services: Services) -> None:
 def test_the_status_and_created_columns_are_indexed(services: Services) -> None:
     _ = services.applications
     indexes = inspect(services.engine).get_indexes(ApplicationRow.__tablename__)
-    assert any(ix["column_names"] == ["status", "created_at"] for ix in indexes)
-    assert any(ix["column_names"] == ["created_at"] for ix in indexes)
+    assert any(ix["column_names"] == ["status", "created_at", "id"] for ix in indexes)
+    assert any(ix["column_names"] == ["created_at", "id"] for ix in indexes)
