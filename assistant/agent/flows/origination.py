@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.agent.flows.base import Flow, FlowRun
+from assistant.audit.recorder import COPILOT_CHANNEL
 from assistant.errors import AssistantError
 from assistant.logs import get_logger
 
@@ -23,6 +24,8 @@ def application_status(run: FlowRun) -> None:
 def open_review(run: FlowRun, applicant: dict[str, Any], score: dict[str, Any]) -> None:
     """A "review" outcome in chat: the session's application is created (or updated) and submitted, so the
     officer sees it in the queue. A failure here never costs the customer the reply: it is logged."""
+    if run.ctx.channel == COPILOT_CHANNEL:  # the agent desk's scratch replay of a transcript: no customer here
+        return
     application = run.state.application
     if not application:  # assessed on what was said, no quote yet: the reference rate prices the loan
         application = {"principal": str(applicant["loan_amount"]), "annual_rate": str(run.reference_rate([])),
