@@ -56,6 +56,12 @@ class Forbidden(AssistantError):
     code = "forbidden"
 
 
+class Conflict(AssistantError):
+    """The request does not fit the thing's current state (an illegal transition, a stale version)."""
+
+    code = "conflict"
+
+
 class RateLimited(AssistantError):
     """Too many requests for this key in the current window."""
 

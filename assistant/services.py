@@ -127,6 +127,13 @@ class Services:
         return LoanBook(self.sessions, audit=self.audit)
 
     @cached_property
+    def applications(self) -> Any:
+        """Loan applications (issue 16): create, submit, review, contract, sign; see assistant.origination."""
+        from assistant.origination.service import ApplicationService
+
+        return ApplicationService(self)
+
+    @cached_property
     def documents(self) -> Any:
         """Contracts, disclosures, schedules and consents (templates → HTML/MD/PDF, stored under DATA_DIR)."""
         from assistant.documents.service import DocumentService

@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     fraud_known_bad_path: Path | None = Field(
         default=None, description="JSON of hashed known-bad IDs, phones and devices for the fraud checks (unset: none)."
     )
+    # --- origination: external checks (an unknown provider fails at startup, when settings are read) -----
+    credit_bureau_provider: Literal["simulated"] = Field(
+        default="simulated", description="Credit-bureau (人行征信) provider; simulated: offline, labelled as such."
+    )
+    esign_provider: Literal["simulated"] = Field(
+        default="simulated", description="E-signature provider; simulated: offline, not legally binding."
+    )
 
     # --- privacy ---------------------------------------------------------------------------------
     pii_key: SecretStr | None = Field(

@@ -40,6 +40,7 @@ ROUTE_MODULES = [
     "copilot",
     "wechat",
     "lifecycle",
+    "applications",
     "metrics",
     "web",
     "intake",

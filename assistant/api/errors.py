@@ -23,6 +23,7 @@ STATUS: dict[type[e.AssistantError], int] = {
     e.NotFound: 404,
     e.Unauthorized: 401,
     e.Forbidden: 403,
+    e.Conflict: 409,
     e.RateLimited: 429,
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,

@@ -36,6 +36,8 @@ DESCRIPTIONS: dict[int, str] = {
     401: "缺少或错误的API密钥（X-API-Key） / missing or wrong API key (X-API-Key)",
     403: "密钥没有该权限，或签名无效 / the key lacks the scope, or the signature is wrong",
     404: "不存在（会话、贷款、文件、车型…） / not found (session, loan, document, car…)",
+    409: "与当前状态冲突（不允许的状态变更，或版本已过期） / conflicts with the current state (a transition not "
+         "allowed, or a stale version)",
     413: "请求体过大 / the request body is over the limit",
     415: "文件类型不受支持（按文件内容判断） / unsupported file type (judged by its content)",
     422: "输入无效或超出可受理范围（消息指明字段） / invalid or out-of-range input (the message names the field)",
@@ -64,6 +66,10 @@ ROUTE_ERRORS: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/lifecycle/contacts"): {404},  # an unknown loan; conduct rules are a 422 (rule_violation)
     # A key (intake scope) or an existing chat session; the file's own checks: size, type by content.
     ("POST", "/v1/applications/{application_id}/documents"): {401, 403, 404, 413, 415, 429},
+    # Applications: an unknown chat session (404); a transition the status does not allow, or a stale version (409).
+    ("POST", "/v1/applications"): {404, 409},
+    **{("POST", f"/v1/applications/{{application_id}}/{step}"): {409}
+       for step in ("submit", "withdraw", "consents", "credit-report", "decision", "contract", "sign")},
 }
 # Routes whose handler checks credentials itself: the security requirement to document.
 ROUTE_SECURITY: dict[tuple[str, str], list[dict[str, list[str]]]] = {

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from assistant.agent.flows.base import DEFAULT_TERM, Collect, Flow, FlowRun
+from assistant.agent.flows.origination import open_review
 from assistant.agent.flows.render import assumed_text, join_items
 
 # Facts from the conversation that the risk model reads (contract applicant fields).
@@ -70,6 +71,7 @@ def assess(run: FlowRun) -> None:
                                 assumed=all_assumed)
     if decision == "review":
         run.handoff("credit_review")  # "review" always means a human looks
+        open_review(run, applicant, data)  # ...in the officer's queue, as a submitted application
 
 
 def _chosen_offer(state: Any) -> dict[str, Any] | None:
