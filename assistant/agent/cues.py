@@ -251,5 +251,11 @@ AFFIRM_ANYWHERE = re.compile(r"(?<!不)同意|可以评估|评估吧|评估一�
 DENY = re.compile(r"不同意|不要|不用|算了|不行|拒绝|先不|暂时不|不想|不愿意|\bno\b|nope|not now|don'?t|do not|rather not")
 CORRECTION = re.compile(r"不对|搞错|说错|写错|打错|改成|改为|换成|改一下|更正|不是.{1,12}是|actually|change (?:it )?to|i meant|"
                         r"sorry,? (?:it'?s|i meant)|typo")
+# "我的申请到哪一步了", "审核进度怎么样", "where is my application": the status of an application already made
+APPLICATION_STATUS = re.compile(
+    r"申请(?:单)?(?:现在)?(?:到|走到|进行到|办到)?(?:了)?(?:哪一步|哪步|哪了|什么进度|什么状态|进度|状态|结果出来|有结果)|"
+    r"(?:审核|审批|贷款|车贷)(?:现在)?(?:到哪|到了哪|进度|结果出来|怎么样了|有结果)|批(?:下来|了)没(?:有)?|"
+    r"(?:status|progress) of my (?:loan )?application|(?:my|the) application(?:'s)? (?:status|progress)|"
+    r"where(?:'s| is) my (?:loan )?application|(?:has|was) my (?:loan )?application (?:been )?(?:approved|processed)")
 SUMMARY_REQUEST = re.compile(r"(?:刚才|之前|目前|到目前为止).{0,6}(?:说|聊|确认|记录)了?(?:什么|哪些|啥)|总结一下|我们聊到哪|"
                              r"what did we (?:say|agree|discuss)|summari[sz]e", re.I)

@@ -35,7 +35,7 @@ from assistant.agent.guard import is_injection
 from assistant.agent.slot_schema import MONEY_SLOTS, WHO_SLOTS
 from assistant.agent.types import SessionState
 from assistant.domain.limits import MAX_WEALTH_YUAN
-from assistant.nlu.numbers import find_quantities, to_number
+from assistant.nlu.numbers import find_quantities, fold_case, to_number
 from assistant.nlu.slots import extract_slots, prepare
 
 SHORT_ANSWER_CHARS = 16
@@ -91,6 +91,8 @@ class OfflineCommandGenerator:
             return [ChitChat(act="injection")], "out_of_scope", 1.0
         if cues.SUMMARY_REQUEST.search(text):
             return [ChitChat(act="summary")], state.last_intent or "greeting", 1.0
+        if cues.APPLICATION_STATUS.search(fold_case(text)) and "application_status" in FLOWS:
+            return [StartFlow(flow="application_status")], "application_status", 1.0
         if not re.search(r"[\w\u4e00-\u9fff]", text):
             return [Clarify(zh="", en="")], state.last_intent or "out_of_scope", 0.0
         norm = _fix_typos(prepare(text))

@@ -50,3 +50,20 @@ def test_the_tool_is_registered_and_only_answers_for_its_own_session(services: S
     out = REGISTRY.get("application_status").invoke(ToolContext(services=services, channel="api"),
                                                     {"session_id": "b" * 32, "lang": "en"})
     assert out.found is False and out.message.startswith("There is no loan application")
+
+
+def test_the_customer_asks_in_chat_and_hears_the_real_status(services: Services) -> None:
+    """The words, not the command: the offline tracker reads the question and the flow answers it."""
+    first = services.chat.handle("我的申请现在到哪一步了？", None)
+    assert first.intent == "application_status" and "还没有提交贷款申请" in first.reply
+    svc = services.applications
+    app = svc.create(TERMS, actor=Actor("customer"), channel="app", session_id=first.session_id)
+    svc.submit(app.id, actor=Actor("customer"))
+    again = services.chat.handle("审核进度怎么样了", first.session_id)
+    assert again.intent == "application_status" and app.id[:8].upper() in again.reply
+    assert "score_applicant" not in [c.name for c in again.tool_calls]  # a status question re-runs nothing
+
+
+@pytest.mark.parametrize("message", ["申请需要准备哪些材料", "审批一般要几天", "我想申请车贷"])
+def test_questions_about_applying_are_not_status_questions(services: Services, message: str) -> None:
+    assert services.chat.handle(message, None).intent != "application_status"
