@@ -6,6 +6,7 @@ from the real quote tool, so offer cards and charts show real, consistent figure
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 import uuid
@@ -32,6 +33,8 @@ class FakeChat:
         self.calls: list[tuple[str, str | None, str]] = []
         self.gate = reply_delay  # when set, handle() waits for the event (slow-engine tests)
         self.long_reply: str | None = None
+        # When set, stream() sends deltas only as the test allows: each item put is how many more may go.
+        self.paced: queue.Queue[int] | None = None
 
     def clean(self, message: Any) -> str:
         if not isinstance(message, str) or not message.strip():
@@ -109,7 +112,11 @@ class FakeChat:
         except (InvalidInput, NotFound) as exc:
             yield {"type": "error", "error": {"code": exc.code, "message": exc.message}}
             return
+        allowed = 0
         for i in range(0, len(turn.reply), 8):
+            while self.paced is not None and allowed <= 0:
+                allowed = self.paced.get(timeout=60)
+            allowed -= 1
             yield {"type": "delta", "text": turn.reply[i:i + 8]}
         yield {"type": "turn", "turn": turn.model_dump(mode="json")}
 
