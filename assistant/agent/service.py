@@ -18,7 +18,7 @@ from assistant.agent.llm import LLMEngine
 from assistant.agent.model import ChatModel, LangChainChatModel
 from assistant.agent.offline import OfflineEngine, TurnDraft
 from assistant.agent.prompts import PromptLibrary
-from assistant.agent.store import SessionStore, StaleSession
+from assistant.agent.store import Messages, SessionStore, StaleSession
 from assistant.agent.types import ChatTurn, SessionState
 from assistant.errors import AssistantError, InvalidInput, UpstreamUnavailable
 from assistant.logs import get_logger
@@ -34,6 +34,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # cannot lose, but for a new session created meanwhile: hence two exclusive attempts).
 _OPTIMISTIC_ATTEMPTS = 2
 _EXCLUSIVE_ATTEMPTS = 2
+# The fields of a ChatTurn that are drawn beside the reply's text, and stored with it for a reload.
+REPLY_PARTS = ("offers", "quote", "citations", "documents", "handoff")
 
 
 def detect_lang(text: str, previous: str = "zh") -> str:
@@ -112,9 +114,9 @@ class ChatService:
         while (event := events.get()) is not None:
             yield event
 
-    def transcript(self, session_id: str) -> list[dict[str, str]]:
-        """The conversation so far (personal data masked)."""
-        return self.store.transcript(session_id)
+    def transcript(self, session_id: str, *, parts: bool = False) -> list[dict[str, Any]]:
+        """The conversation so far (personal data masked); ``parts``: with each reply's structured parts."""
+        return self.store.transcript(session_id, parts=parts)
 
     def state(self, session_id: str) -> SessionState:
         """The session's state (NotFound when unknown)."""
@@ -156,7 +158,7 @@ class ChatService:
                 state, version = self.store.load_for_turn(sid, channel)
                 draft = self._run_turn(state, text, channel, on_delta)
                 try:
-                    self.store.save(state, self._messages(text, draft), version=version)
+                    self.store.save(state, self._messages(text, state, draft), version=version)
                     return state, draft
                 except StaleSession:
                     log.info("turn_conflict", attempt=attempt)
@@ -165,7 +167,7 @@ class ChatService:
                 with self.store.exclusive(sid, channel) as held:
                     state = held.load()
                     draft = self._run_turn(state, text, channel, on_delta)
-                    held.save(state, self._messages(text, draft))
+                    held.save(state, self._messages(text, state, draft))
                     return state, draft
             except StaleSession:  # only a brand-new session, created meanwhile: now it exists, hold it
                 log.info("turn_conflict", attempt=attempt)
@@ -178,9 +180,16 @@ class ChatService:
         state.turns += 1
         return draft
 
-    @staticmethod
-    def _messages(text: str, draft: TurnDraft) -> list[tuple[str, str, str | None]]:
-        return [("customer", text, draft.intent), ("assistant", draft.reply, draft.intent)]
+    def _messages(self, text: str, state: SessionState, draft: TurnDraft) -> Messages:
+        """The turn's two messages; the reply keeps the structured parts the turn carries (as the response
+        does), so a reloaded conversation shows its offer cards, chart, citations and links again."""
+        return [("customer", text, draft.intent), ("assistant", draft.reply, draft.intent, self._parts(state, draft))]
+
+    def _parts(self, state: SessionState, draft: TurnDraft) -> dict[str, Any] | None:
+        """The reply's structured parts, as in the response (JSON), without the empty ones."""
+        dumped = self._to_turn(state, draft).model_dump(mode="json", include=set(REPLY_PARTS))
+        parts = {name: value for name, value in dumped.items() if value}
+        return parts or None
 
     def _run_engine(self, state: SessionState, text: str, channel: str, on_delta: Any) -> TurnDraft:
         ctx = ToolContext(services=self.services, session_id=state.session_id, channel=channel)

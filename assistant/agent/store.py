@@ -18,6 +18,7 @@ that every SQLite save of that session also takes for its short commit.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -35,7 +36,10 @@ from assistant.privacy import mask_pii
 from assistant.storage.crypto import Cipher
 from assistant.storage.sessions import ChatMessageRow, ChatSessionRow
 
-Messages = list[tuple[str, str, str | None]]
+# (role, text, intent) or (role, text, intent, parts): ``parts`` are a reply's structured parts (offer
+# cards, quote, citations, documents, hand-off), kept so the chat page can draw them again on reload.
+Message = tuple[str, str, str | None] | tuple[str, str, str | None, dict[str, Any] | None]
+Messages = list[Message]
 
 # Sessions map onto this many lock files (SQLite): bounded files; a collision only serialises two
 # unrelated sessions' commits for a moment.
@@ -109,8 +113,10 @@ class SessionStore:
                              .with_for_update(key_share=True)).scalar_one_or_none()
             yield LockedSession(self, db, session_id, channel, row)
 
-    def transcript(self, session_id: str, *, masked: bool = True, limit: int = 200) -> list[dict[str, str]]:
-        """The conversation so far, oldest first (masked for staff by default)."""
+    def transcript(self, session_id: str, *, masked: bool = True, limit: int = 200,
+                   parts: bool = False) -> list[dict[str, Any]]:
+        """The conversation so far, oldest first (masked for staff by default). ``parts``: a message saved
+        with structured parts carries them under ``"parts"`` (messages without any have no such key)."""
         with self._sessions() as db:
             if db.get(ChatSessionRow, session_id) is None:
                 raise NotFound("会话不存在或已过期", "unknown session id")
@@ -121,7 +127,12 @@ class SessionStore:
         out = []
         for row in reversed(rows):
             text = row.text_masked if masked else (self._cipher.decrypt(row.text_encrypted) or row.text_masked)
-            out.append({"role": row.role, "text": text})
+            entry: dict[str, Any] = {"role": row.role, "text": text}
+            if parts and row.parts_encrypted:
+                plain = self._cipher.decrypt(row.parts_encrypted)
+                if plain is not None:  # unreadable under this key: the text alone, as a message without parts
+                    entry["parts"] = json.loads(plain)
+            out.append(entry)
         return out
 
     # ------------------------------------------------------------------ internals
@@ -149,9 +160,13 @@ class SessionStore:
                                 .values(state=encrypted, handoff=int(state.handoff), version=version + 1))
             if result.rowcount != 1:
                 raise StaleSession(state.session_id)
-        for role, text, intent in messages:
+        for role, text, intent, *rest in messages:
+            parts = rest[0] if rest else None
             db.add(ChatMessageRow(session_id=state.session_id, role=role, text_masked=mask_pii(text),
-                                  text_encrypted=self._cipher.encrypt(text), intent=intent))
+                                  text_encrypted=self._cipher.encrypt(text), intent=intent,
+                                  parts_encrypted=self._cipher.encrypt(json.dumps(parts, ensure_ascii=False,
+                                                                                  default=str))
+                                  if parts else None))
 
     def _write_lock(self, session_id: str) -> AbstractContextManager[Any]:
         """The cross-process lock SQLite saves take (see the module docstring); none on a server DB."""

@@ -1,4 +1,5 @@
-"""Chat sessions and messages. Message text is stored masked; the original only encrypted."""
+"""Chat sessions and messages. Message text is stored masked; the original only encrypted, as are the
+structured parts of a reply (offer cards, the quote, citations, document links)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,13 @@ class ChatSessionRow(Base):
 
 
 class ChatMessageRow(Base):
-    """One message; ``text_masked`` is safe to show to staff, ``text_encrypted`` holds the original."""
+    """One message; ``text_masked`` is safe to show to staff, ``text_encrypted`` holds the original.
+
+    ``parts_encrypted``: an assistant reply's structured parts as encrypted JSON (what the chat page draws
+    again on reload). Encrypted because offer reasons and quotes are worded from the customer's income,
+    budget and debts. Nullable: messages saved before the column existed (added by ``add_missing_columns``)
+    and messages with no parts have none.
+    """
 
     __tablename__ = "chat_messages"
 
@@ -44,4 +51,5 @@ class ChatMessageRow(Base):
     text_masked: Mapped[str] = mapped_column(Text)
     text_encrypted: Mapped[str] = mapped_column(Text)
     intent: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    parts_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -6,6 +6,7 @@ from the real quote tool, so offer cards and charts show real, consistent figure
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 import uuid
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from assistant.agent.service import REPLY_PARTS
 from assistant.agent.types import ChatTurn, Citation, DocumentRef, SessionState
 from assistant.domain.quote import QuoteRequest, build_quote
 from assistant.errors import InvalidInput, NotFound
@@ -27,10 +29,12 @@ class FakeChat:
 
     def __init__(self, reply_delay: threading.Event | None = None) -> None:
         self.sessions: dict[str, SessionState] = {}
-        self.messages: dict[str, list[dict[str, str]]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}
         self.calls: list[tuple[str, str | None, str]] = []
         self.gate = reply_delay  # when set, handle() waits for the event (slow-engine tests)
         self.long_reply: str | None = None
+        # When set, stream() sends deltas only as the test allows: each item put is how many more may go.
+        self.paced: queue.Queue[int] | None = None
 
     def clean(self, message: Any) -> str:
         if not isinstance(message, str) or not message.strip():
@@ -51,8 +55,11 @@ class FakeChat:
         self.calls.append((text, sid, channel))
         turn = self._turn(state, text)
         state.turns += 1
-        self.messages.setdefault(sid, []).extend([{"role": "customer", "text": text},
-                                                  {"role": "assistant", "text": turn.reply}])
+        reply: dict[str, Any] = {"role": "assistant", "text": turn.reply}
+        parts = {k: v for k, v in turn.model_dump(mode="json", include=set(REPLY_PARTS)).items() if v}
+        if parts:  # as the real store keeps them
+            reply["parts"] = parts
+        self.messages.setdefault(sid, []).extend([{"role": "customer", "text": text}, reply])
         return turn
 
     def _turn(self, state: SessionState, text: str) -> ChatTurn:
@@ -105,14 +112,21 @@ class FakeChat:
         except (InvalidInput, NotFound) as exc:
             yield {"type": "error", "error": {"code": exc.code, "message": exc.message}}
             return
+        allowed = 0
         for i in range(0, len(turn.reply), 8):
+            while self.paced is not None and allowed <= 0:
+                allowed = self.paced.get(timeout=60)
+            allowed -= 1
             yield {"type": "delta", "text": turn.reply[i:i + 8]}
         yield {"type": "turn", "turn": turn.model_dump(mode="json")}
 
-    def transcript(self, session_id: str) -> list[dict[str, str]]:
+    def transcript(self, session_id: str, *, parts: bool = False) -> list[dict[str, Any]]:
         if session_id not in self.sessions:
             raise NotFound("会话不存在或已过期", "unknown session id")
-        return list(self.messages.get(session_id, []))
+        messages = self.messages.get(session_id, [])
+        if parts:
+            return [dict(m) for m in messages]
+        return [{"role": m["role"], "text": m["text"]} for m in messages]
 
     def state(self, session_id: str) -> SessionState:
         if session_id not in self.sessions:

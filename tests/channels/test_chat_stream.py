@@ -96,3 +96,17 @@ def test_stream_through_the_real_engine(client: TestClient) -> None:
     turn = next(data["turn"] for kind, data in events if kind == "turn")
     assert turn["reply"] and turn["session_id"]
     assert client.get(f"/v1/chat/{turn['session_id']}").json()["transcript"][0]["role"] == "customer"
+
+
+def test_the_history_returns_each_replys_structured_parts(client: TestClient) -> None:
+    """What the page draws beside a reply (here the quote's schedule, and its citations if any) comes back
+    from ``GET /v1/chat/{id}`` as it came with the turn, so a reload can draw it again."""
+    events = parse_sse(client.post("/v1/chat/stream", json={"message": "车价20万首付三成分36期月供多少"}).text)
+    turn = next(data["turn"] for kind, data in events if kind == "turn")
+    assert turn["quote"] and len(turn["quote"]["schedule"]) == 36
+    transcript = client.get(f"/v1/chat/{turn['session_id']}").json()["transcript"]
+    assert transcript[0] == {"role": "customer", "text": "车价20万首付三成分36期月供多少"}
+    reply = transcript[1]
+    assert reply["role"] == "assistant" and reply["text"] == turn["reply"]
+    expected = {k: turn[k] for k in ("offers", "quote", "citations", "documents", "handoff") if turn[k]}
+    assert reply["parts"] == expected

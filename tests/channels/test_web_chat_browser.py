@@ -3,7 +3,8 @@
 A customer types a question and the streamed reply arrives with offer cards (car, monthly payment, APR,
 total interest) from the real engine, then a repayment chart; the 转人工 button hands over. A scripted
 engine covers citations that open, document links, reloads and refused messages. Screenshots go to
-``artifacts/`` (and ``docs/images/web_chat.png`` for the README).
+``artifacts/`` (and ``docs/images/web_chat.png``, ``web_chat_mobile.png`` for the README: desktop 1280×800
+and phone 390×844, the real engine's reply). Layout at both sizes: ``test_web_chat_layout.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from assistant.api.app import create_app
 from assistant.services import Services
 from assistant.settings import Settings
 from tests.channels.fakes import FakeChat
+from tests.channels.layout import DESKTOP, MOBILE, assert_chat_fits
 from tests.channels.live_server import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +44,7 @@ def browser() -> Iterator[Browser]:
 def real_page(browser: Browser, settings: Settings) -> Iterator[Page]:
     """The page served by the real app: real NLU, engine, catalogue and matching."""
     with serve(create_app(settings, Services(settings))) as base_url:
-        context = browser.new_context(viewport={"width": 900, "height": 1100}, base_url=base_url, locale="zh-CN")
+        context = browser.new_context(viewport=DESKTOP, base_url=base_url, locale="zh-CN")
         yield context.new_page()
         context.close()
 
@@ -82,11 +84,27 @@ def test_real_engine_offer_cards_chart_and_handoff(real_page: Page) -> None:
     expect(page.locator("svg.repayment-chart g.bar")).to_have_count(36)
     expect(page.locator(".quote-chart figcaption")).to_contain_text("年化利率(IRR) 4.50%")
 
-    shot = _artifact("web_chat.png")
-    page.screenshot(path=str(shot), full_page=True)
-    docs = ROOT / "docs" / "images"
-    docs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, docs / "web_chat.png")
+    assert_chat_fits(page)
+    # After a reload the real store gives back both replies' parts: the offer cards and the 36-bar chart.
+    cards = page.locator(".offer-card").count()
+    page.reload()
+    expect(page.locator(".msg.customer")).to_have_count(2)
+    expect(page.locator(".offer-card")).to_have_count(cards)
+    expect(page.locator("svg.repayment-chart g.bar")).to_have_count(36)
+    assert page.locator("#suggestions").is_hidden()
+    assert_chat_fits(page)
+
+    # The README's pictures: the first reply's offer cards in view on a desktop, the newest (the chart)
+    # on a phone, each with the composer at the bottom of the screen.
+    page.evaluate("""() => { const pane = document.getElementById('messages');
+      const asked = pane.querySelector('.msg.customer');
+      pane.scrollTop = asked.getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop - 12; }""")
+    _readme_shot(page, "web_chat.png")
+    page.set_viewport_size(MOBILE)
+    page.evaluate("document.getElementById('messages').scrollTop = 1e9")
+    assert_chat_fits(page)
+    _readme_shot(page, "web_chat_mobile.png")
+    page.set_viewport_size(DESKTOP)
 
     page.click("#handoff")
     expect(page.locator(".handoff-note")).to_be_visible(timeout=60_000)
@@ -181,6 +199,15 @@ def test_agent_desk_shows_the_customers_facts_as_people_read_them(page: Page) ->
     expect(page.locator("#slots tr[data-slot='energy_type']")).to_have_text("能源类型纯电")
     table = page.locator("#slots").inner_text()
     assert "down_payment_ratio" not in table and "0.4" not in table and "bev" not in table
+
+
+def _readme_shot(page: Page, name: str) -> None:
+    """A viewport screenshot into ``artifacts/`` and ``docs/images/`` (the README shows it)."""
+    shot = _artifact(name)
+    page.screenshot(path=str(shot))
+    docs = ROOT / "docs" / "images"
+    docs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, docs / name)
 
 
 def _artifact(name: str) -> Path:

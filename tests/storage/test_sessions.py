@@ -204,3 +204,64 @@ def test_the_lock_files_stay_bounded(settings: Settings, services: Services, bac
         assert 0 < len(locks) <= 64
     else:  # a server database needs no lock files
         assert locks == []
+
+
+def test_a_replys_structured_parts_are_kept_encrypted_and_come_back(settings: Settings, services: Services,
+                                                                    backend: str) -> None:
+    """Offer cards, quote, citations and documents saved with the reply return with it (only when asked,
+    so the plain transcript keeps its shape), and are ciphertext at rest."""
+    store: SessionStore = services.session_store
+    sid = store.new_id()
+    state, _ = store.load_for_turn(sid, "app")
+    parts = {"offers": [{"vehicle": {"brand": "比亚迪"}, "monthly_payment": "3617.63",
+                         "reasons": ["月收入18888元的两成以内"]}],
+             "citations": [{"doc_id": "apr_rules", "title": "年化利率说明", "snippet": "按IRR法计算"}]}
+    store.save(state, [("customer", "推荐车型", "recommend"), ("assistant", "为您推荐", "recommend", parts),
+                       ("assistant", "好的", None, None)], version=None)
+    assert store.transcript(sid) == [{"role": "customer", "text": "推荐车型"},
+                                     {"role": "assistant", "text": "为您推荐"}, {"role": "assistant", "text": "好的"}]
+    with_parts = store.transcript(sid, parts=True)
+    assert with_parts[1]["parts"] == parts
+    assert "parts" not in with_parts[0] and "parts" not in with_parts[2]
+    if backend == "sqlite":
+        db_files = [p for p in settings.data_dir.iterdir() if p.name.startswith("assistant.db")]
+        assert db_files and not any(b"18888" in p.read_bytes() for p in db_files)
+    with services.sessions() as db:
+        rows = db.scalars(select(ChatMessageRow).where(ChatMessageRow.session_id == sid)
+                          .order_by(ChatMessageRow.id)).all()
+        assert [r.parts_encrypted is None for r in rows] == [True, False, True]
+        assert "18888" not in (rows[1].parts_encrypted or "")
+
+
+def test_an_older_database_gets_the_parts_column_and_keeps_its_messages(settings: Settings) -> None:
+    url = settings.resolved_database_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    cipher = Cipher(load_key(settings))
+    sid = SessionStore.new_id()
+    state = SessionState(session_id=sid, channel="web", turns=1)
+    legacy = create_engine(url)
+    with legacy.begin() as conn:  # the two tables as they were before the parts column, with one turn
+        conn.execute(text("CREATE TABLE chat_sessions (id VARCHAR(64) PRIMARY KEY, channel VARCHAR(16), "
+                          "state TEXT NOT NULL, handoff INTEGER, version INTEGER DEFAULT 0 NOT NULL, "
+                          "created_at TIMESTAMP WITH TIME ZONE, updated_at TIMESTAMP WITH TIME ZONE)"))
+        serial = "SERIAL" if conn.dialect.name == "postgresql" else "INTEGER"  # as the model made it
+        conn.execute(text(f"CREATE TABLE chat_messages (id {serial} PRIMARY KEY, session_id VARCHAR(64) "
+                          "REFERENCES chat_sessions(id), role VARCHAR(16), text_masked TEXT NOT NULL, "
+                          "text_encrypted TEXT NOT NULL, intent VARCHAR(32), created_at TIMESTAMP WITH TIME ZONE)"))
+        conn.execute(text("INSERT INTO chat_sessions (id, channel, state, handoff, version) "
+                          "VALUES (:i, 'web', :s, 0, 1)"), {"i": sid, "s": cipher.encrypt(state.model_dump_json())})
+        for role, said in [("customer", "你好"), ("assistant", "您好")]:
+            conn.execute(text("INSERT INTO chat_messages (session_id, role, text_masked, text_encrypted) "
+                              "VALUES (:i, :r, :t, :e)"), {"i": sid, "r": role, "t": said, "e": cipher.encrypt(said)})
+    legacy.dispose()
+
+    store: SessionStore = Services(settings).session_store  # its engine runs create_all
+    engine = make_engine(url)
+    assert "parts_encrypted" in {c["name"] for c in inspect(engine).get_columns("chat_messages")}
+    assert store.transcript(sid, parts=True) == [{"role": "customer", "text": "你好"},
+                                                 {"role": "assistant", "text": "您好"}]
+    loaded, version = store.load_for_turn(sid, "web")
+    store.save(loaded, [("assistant", "引用", None, {"citations": [{"doc_id": "d", "title": "t", "snippet": "s"}]})],
+               version=version)
+    assert store.transcript(sid, parts=True)[-1]["parts"]["citations"][0]["doc_id"] == "d"
+    engine.dispose()

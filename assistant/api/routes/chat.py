@@ -30,7 +30,9 @@ def post_chat(body: ChatBody, services: Services = Depends(get_services)) -> Cha
 
 @router.get("/v1/chat/{session_id}")
 def get_session(session_id: str, services: Services = Depends(get_services)) -> dict[str, Any]:
-    """The customer's own conversation (the session id is their key): transcript and slots."""
+    """The customer's own conversation (the session id is their key): transcript and slots. A reply that
+    came with offer cards, a quote, citations, documents or a hand-off carries them under ``parts`` (the
+    fields of the ``POST /v1/chat`` response), so a reloaded page draws them again."""
     state = services.chat.state(session_id)
     return {"session_id": session_id, "slots": state.slots, "handoff": state.handoff,
-            "transcript": services.chat.transcript(session_id)}
+            "transcript": services.chat.transcript(session_id, parts=True)}

@@ -30,12 +30,20 @@ SUGGESTIONS = [
     "4S店说年费率3.5%，实际年化是多少",
     "提前还款有违约金吗",
 ]
+# The input's hint, longest first: the page shows the longest that fits the box on one line (a phone
+# gets the short one rather than a clipped long one).
+PLACEHOLDERS = [
+    "请输入您的问题，例如：车价20万首付三成分36期月供多少",
+    "例如：车价20万首付三成分36期月供多少",
+    "请输入您的问题",
+]
 
 
 @router.get("/", response_class=HTMLResponse)
 def chat_page(request: Request) -> HTMLResponse:
     """The customer's web chat."""
-    return templates.TemplateResponse(request, "chat.html", {"version": __version__, "suggestions": SUGGESTIONS})
+    return templates.TemplateResponse(request, "chat.html", {"version": __version__, "suggestions": SUGGESTIONS,
+                                                             "placeholders": PLACEHOLDERS})
 
 
 @router.get("/desk", response_class=HTMLResponse)

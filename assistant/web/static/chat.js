@@ -1,23 +1,42 @@
 /* The customer's web chat: streams replies from POST /v1/chat/stream (Server-Sent Events over fetch,
-   since EventSource cannot POST), then renders the turn's offers, chart, citations and documents. */
+   since EventSource cannot POST), then renders the turn's offers, chart, citations and documents. On a
+   reload the history (GET /v1/chat/{id}) brings each reply's parts back, and they are drawn again.
+   Only the message pane scrolls (the page is one viewport high); it follows the newest message unless
+   the reader has scrolled up to read something older. */
 "use strict";
 
 (() => {
   const { el } = LA;
   const STORE_KEY = "loan-assistant.session";
+  const FOLLOW_SLACK = 48;  // px from the bottom that still counts as "reading the newest"
   const messages = document.getElementById("messages");
   const form = document.getElementById("composer");
   const input = document.getElementById("input");
   const sendButton = document.getElementById("send");
+  const suggestions = document.getElementById("suggestions");
   let sessionId = localStorage.getItem(STORE_KEY);
   let busy = false;
+  let follow = true;
 
-  function scrollDown() { messages.scrollTop = messages.scrollHeight; }
+  function scrollDown(force) {
+    if (force) follow = true;
+    if (follow) messages.scrollTop = messages.scrollHeight;
+  }
+  messages.addEventListener("scroll", () => {
+    follow = messages.scrollHeight - messages.scrollTop - messages.clientHeight <= FOLLOW_SLACK;
+  });
+  // Anything added to the pane (a delta, offer cards, a chart) or a pane that got shorter (the input grew,
+  // a phone's keyboard opened) keeps the newest message in view.
+  new MutationObserver(() => scrollDown()).observe(messages, { childList: true, subtree: true, characterData: true });
+  new ResizeObserver(() => scrollDown()).observe(messages);
+
+  function started(yes) {  // the suggestion chips are for an empty conversation only
+    suggestions.hidden = yes;
+  }
 
   function bubble(role, text) {
     const node = el("div", { class: `msg ${role}` }, el("div", { class: "bubble" }, text));
     messages.append(node);
-    scrollDown();
     return node;
   }
 
@@ -26,23 +45,27 @@
     return (err && err.message) || `请求失败（${status}），请稍后再试 / request failed`;
   }
 
+  /* The parts drawn under a reply: from a turn just streamed, or from the history on reload. */
+  function appendParts(node, parts, sid) {
+    const extras = [
+      LA.offers(parts.offers),
+      LA.repaymentChart(parts.quote),
+      LA.citations(parts.citations),
+      LA.documents(parts.documents, sid),
+      parts.handoff ? el("div", { class: "handoff-note" }, "已为您转接人工客服，请稍候；工作时间 9:00–21:00。") : null,
+    ].filter(Boolean);
+    if (extras.length) node.append(el("div", { class: "extras" }, extras));
+  }
+
   function renderTurn(node, turn) {
     node.classList.remove("streaming");
     node.querySelector(".bubble").textContent = turn.reply;
     node.dataset.intent = turn.intent || "";
-    const extras = [
-      LA.offers(turn.offers),
-      LA.repaymentChart(turn.quote),
-      LA.citations(turn.citations),
-      LA.documents(turn.documents, turn.session_id),
-      turn.handoff ? el("div", { class: "handoff-note" }, "已为您转接人工客服，请稍候；工作时间 9:00–21:00。") : null,
-    ].filter(Boolean);
-    if (extras.length) node.append(el("div", { class: "extras" }, extras));
+    appendParts(node, turn, turn.session_id);
     if (turn.session_id && turn.session_id !== sessionId) {
       sessionId = turn.session_id;
       localStorage.setItem(STORE_KEY, sessionId);
     }
-    scrollDown();
   }
 
   /* Parse "event: x\ndata: {...}\n\n" blocks from a growing text buffer; returns the unparsed rest. */
@@ -67,8 +90,10 @@
     if (!text || busy) return;
     busy = true;
     sendButton.disabled = true;
+    started(true);
     bubble("customer", text);
     const node = bubble("assistant streaming", "");
+    scrollDown(true);  // one's own message always brings the pane to the bottom
     const textNode = node.querySelector(".bubble");
     let gotTurn = false;
     try {
@@ -93,7 +118,7 @@
         const { value, done } = await reader.read();
         if (done) break;
         buffer = drainEvents(buffer + decoder.decode(value, { stream: true }), (type, data) => {
-          if (type === "delta") { textNode.textContent += data.text || ""; scrollDown(); }
+          if (type === "delta") textNode.textContent += data.text || "";
           else if (type === "reset") textNode.textContent = "";
           else if (type === "turn") { gotTurn = true; renderTurn(node, data.turn); }
           else if (type === "error") throw new Error(errorMessage(data, 500));
@@ -117,14 +142,39 @@
       const res = await fetch(`/v1/chat/${encodeURIComponent(sessionId)}`);
       if (!res.ok) { localStorage.removeItem(STORE_KEY); sessionId = null; return; }
       const data = await res.json();
-      for (const m of data.transcript || []) bubble(m.role === "customer" ? "customer" : "assistant", m.text);
+      const transcript = data.transcript || [];
+      for (const m of transcript) {
+        const node = bubble(m.role === "customer" ? "customer" : "assistant", m.text);
+        if (m.parts) appendParts(node, m.parts, sessionId);
+      }
+      if (transcript.length) started(true);
+      scrollDown(true);
     } catch (_) { /* offline: start fresh */ }
   }
+
+  /* The input grows with what is typed (up to its CSS max-height), and its hint is the longest of the
+     page's placeholders that fits on one line: a clipped hint reads as a broken page. */
+  function fitInput() {
+    input.style.height = "auto";
+    input.style.height = `${input.scrollHeight + input.offsetHeight - input.clientHeight}px`;
+  }
+  const placeholders = JSON.parse(input.dataset.placeholders || "[]");
+  const measure = document.createElement("canvas").getContext("2d");
+  function fitPlaceholder() {
+    if (!placeholders.length) return;
+    const style = getComputedStyle(input);
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    measure.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    input.placeholder = placeholders.find((p) => measure.measureText(p).width <= room) || placeholders.at(-1);
+  }
+  new ResizeObserver(fitPlaceholder).observe(input);
+  input.addEventListener("input", fitInput);
 
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = input.value;
     input.value = "";
+    fitInput();
     send(text);
   });
   input.addEventListener("keydown", (ev) => {
@@ -135,6 +185,8 @@
     localStorage.removeItem(STORE_KEY);
     sessionId = null;
     messages.querySelectorAll(".msg:not(.welcome)").forEach((n) => n.remove());
+    started(false);
+    input.focus();
   });
   document.querySelectorAll("#suggestions .chip").forEach((chip) =>
     chip.addEventListener("click", () => send(chip.dataset.text)));

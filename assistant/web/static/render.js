@@ -171,16 +171,25 @@ const LA = (() => {
     if (pop) pop.hidden = true;
   }
 
+  /* Below the anchor, or above it when the viewport has no room below (a citation in the newest reply sits
+     just above the chat's composer); always inside the viewport horizontally. */
+  function placePopover(pop, anchor) {
+    const rect = anchor.getBoundingClientRect();
+    const height = pop.offsetHeight, width = pop.offsetWidth;
+    const below = rect.bottom + 6 + height <= window.innerHeight || rect.top - 6 - height < 0;
+    const top = below ? rect.bottom + 6 : rect.top - 6 - height;
+    pop.style.top = `${window.scrollY + top}px`;
+    pop.style.left = `${window.scrollX + Math.max(8, Math.min(rect.left, window.innerWidth - width - 8))}px`;
+  }
+
   async function openCitation(citation, anchor) {
     const pop = popover();
     if (!pop) return;
     pop.querySelector(".popover-title").textContent = citation.title || citation.doc_id;
     const body = pop.querySelector(".popover-body");
     body.replaceChildren(el("p", { class: "snippet" }, citation.snippet || ""));
-    const rect = anchor.getBoundingClientRect();
-    pop.style.top = `${window.scrollY + rect.bottom + 6}px`;
-    pop.style.left = `${Math.max(8, Math.min(window.scrollX + rect.left, window.innerWidth - 380))}px`;
     pop.hidden = false;
+    placePopover(pop, anchor);
     // The full article, when the knowledge base serves it; otherwise the snippet is what we show.
     try {
       const res = await fetch(`/v1/kb/doc/${encodeURIComponent(citation.doc_id)}`);
@@ -188,7 +197,10 @@ const LA = (() => {
       const type = res.headers.get("content-type") || "";
       const doc = type.includes("json") ? await res.json() : { text: await res.text() };
       const text = doc.text || doc.content || doc.body || "";
-      if (text && !pop.hidden) body.append(el("div", { class: "doc-text" }, text.slice(0, 4000)));
+      if (text && !pop.hidden) {
+        body.append(el("div", { class: "doc-text" }, text.slice(0, 4000)));
+        placePopover(pop, anchor);
+      }
     } catch (_) { /* offline or absent: the snippet stays */ }
   }
 
