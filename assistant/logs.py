@@ -109,12 +109,25 @@ def install_stdlib_masking() -> None:
     logging.setLogRecordFactory(factory)
 
 
-def configure_logging(level: str = "INFO", json: bool = True) -> None:
+class _CurrentStderr:
+    """``sys.stderr`` as it is at each write: a stream bound once would outlive a redirect (a test's capture,
+    a CLI's) and fail on "I/O operation on closed file" ever after."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def configure_logging(level: str = "INFO", json: bool = True, stream: Any = None) -> None:
     """Configure structlog and the stdlib root logger once per process.
 
     JSON mode writes JSON only: structlog's records and the stdlib's (uvicorn's, any library's) alike,
     each with the pid and worker that wrote it, exceptions as a structured ``exception`` field.
+    Lines go to ``stream`` when given, else to whatever ``sys.stderr`` is at each write.
     """
+    out = stream if stream is not None else _CurrentStderr()
     renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
     exceptions: list[Any] = [_dict_tracebacks] if json else []
     structlog.configure(
@@ -130,11 +143,11 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         # One write() per record (the line and its newline together): a background thread's record can
         # then never be spliced into another's, or into a stdlib (uvicorn) line, on the shared stderr.
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=out),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     if json:
-        handler = logging.StreamHandler(sys.stderr)  # one write() per record, line and newline together
+        handler = logging.StreamHandler(out)  # type: ignore[arg-type]  # one write() per record, line and newline together
         handler.setFormatter(structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
                                structlog.stdlib.add_logger_name,
@@ -144,7 +157,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         ))
         logging.basicConfig(level=level.upper(), handlers=[handler])
     else:
-        logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+        logging.basicConfig(level=level.upper(), stream=out, format="%(levelname)s %(name)s %(message)s")
     logging.captureWarnings(True)  # a library's warning is a log record too, not a bare line on stderr
     install_stdlib_masking()
 

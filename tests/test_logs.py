@@ -26,7 +26,7 @@ def stream(monkeypatch: pytest.MonkeyPatch, restore_logging: None) -> io.StringI
     root = logging.getLogger()
     # pytest's capture handlers on the root would keep basicConfig from installing ours.
     monkeypatch.setattr(root, "handlers", [])
-    configure_logging("INFO", json=True)
+    configure_logging("INFO", json=True, stream=buffer)  # pytest swaps sys.stderr back for the call phase
     return buffer
 
 

@@ -46,7 +46,7 @@ def json_logs(monkeypatch: pytest.MonkeyPatch, restore_logging: None) -> io.Stri
     """The production logging configuration (JSON lines to stderr), stderr being this buffer."""
     stream = io.StringIO()  # never closed: a logger cached now may still write here after the test
     monkeypatch.setattr("sys.stderr", stream)
-    configure_logging("INFO", json=True)
+    configure_logging("INFO", json=True, stream=stream)  # pytest swaps sys.stderr back for the call phase
     monkeypatch.undo()
     return stream
 
