@@ -18,7 +18,7 @@ LIMIT_BEFORE = re.compile(r"(?:不想|不要|别|不能|不可以|最好|尽量|
                           r"保持在|最多|最高|顶多|小于|低于|不到|以内的|under|below|max(?:imum)?|at most|"
                           r"no more than|not more than|up to|within|less than|tops|cap(?:ped)?(?: at)?|keep (?:it )?under|"
                           r"(?:i|we) can (?:only )?(?:do|afford|manage|handle|swing|stretch to)|afford(?: about| around)?|"
-                          r"(?:don'?t|do not|not|never)\b[^.]{0,24}\bmore than|\babove\b|\bover\b|\bexceed(?:s|ing)?\b")
+                          r"(?:don'?t|do not|not|never|can'?t|cannot|cant)\b[^.]{0,24}\bmore than|\babove\b|\bover\b|\bexceed(?:s|ing)?\b")
 LIMIT_AFTER = re.compile(r"\s?(?:元|块)?\s?(?:以内|之内|以下|内|封顶|左右|上下|max|or less|tops|at most|or under)")
 REPAYMENT_CUE = re.compile(r"月供|还款|还|月付|payment")
 INCOME_CUE = re.compile(r"到手|收入|工资|月入|月薪|挣|赚|薪水|salary|income|earn|make|take home")
@@ -83,7 +83,9 @@ IS_NOT = re.compile(r"是\s?(?P<right>\d+(?:\.\d+)?\s?(?:万|w|k|千)?)\s?[，,]
 CHOSEN_VALUE = re.compile(r"还是\s?(?:要|选|买|换成|改成)?\s?(?P<word>[^\s，。,吧]{1,5}?)(?:吧|好了|得了|算了|$)")
 # "分一年", "一年期": a one-year term said beside an annual income, not the income's "一年"
 ONE_YEAR_TERM = re.compile(r"分\s?(?:一|1)\s?年|(?:一|1)\s?年期|贷\s?(?:一|1)\s?年|(?:一|1)\s?年还清|12\s?期")
-CHOSEN_TERM = re.compile(r"(?:还是|就|改成|换成|改为)\s?(?:分)?\s?(?P<n>\d+|[一二两三四五六七八九十]+)\s?(?P<unit>年|期|个月)")
+CHOSEN_TERM = re.compile(r"(?:还是|就|改成|换成|改为)\s?(?:分)?\s?(?P<n>\d+|[一二两三四五六七八九十]+)\s?(?P<unit>年|期|个月)|"
+                         r"(?<![\d一二两三四五六七八九十])(?P<n2>\d+|[一二两三四五六七八九十]+)\s?(?P<unit2>年|期|个月)"
+                         r"(?=就行|就可以|就好|就够|得了|算了|吧)")
 # "期数也改成36吧": the term named, the figure bare (months unless a 年 says years)
 NAMED_TERM = re.compile(r"(?P<key>期数|期限|年限|分期数|贷款期|term)[^，。,.!?！？\d]{0,4}?(?:改成|换成|改为|改到|调到|变成|"
                         r"设为|\bto\b)\s?(?P<n>\d+|[一二两三四五六七八九十]+)\s?(?P<unit>年|期|个月|months?|years?)?")
@@ -172,13 +174,17 @@ ANOTHER_CAR = re.compile(r"(?:先|再|也)?(?:给|帮|替)(?:她|他|我?(?:老�
                          r"另外(?:再)?(?:看|买)?(?:一|个)?(?:台|辆)|再(?:看|买)(?:一|个)(?:台|辆)|第二台|"
                          r"\b(?:for|to) my (?:wife|husband|daughter|son|kid|mom|mum|dad|parents)\b|\b(?:another|second) car\b")
 POLICY_TOPIC = re.compile(r"担保人|担保|保证人|共同借款人|扣款|还款日|扣款日|换卡|还款账户|车龄|年限|里程(?:数)?(?:有)?(?:要求|限制)|最长(?:能)?(?:分|贷)|最低首付|首付最低|有(?:什么|啥)?要求|违约金|提前还|等额本金|等额本息|哪个划算|材料|证件|资料|手续|保险|gps|征信|解押|抵押登记|费用|手续费|服务费|"
-                          r"投诉|审批(?:要)?多久|放款|多久|到账|区别|什么意思|penalt|early repay|documents?|insurance|"
+                          r"投诉|审批(?:要)?多久|放款|多久|到账|区别|什么意思|过户|转让|卖车|penalt|early repay|documents?|insurance|"
                           r"credit report|fees?|difference|flat rate|real (?:annual )?rate|apr\b")
 ANNUAL_INCOME = re.compile(r"年收入|年薪|年入|(?:一年|每年|一整年)(?:下来|到头|算下来|总共|加起来)?\s?"
                            r"(?:(?:大概|差不多|也就|就|才|总共|能有|得有)\s?(?:能)?(?:挣|赚|收入|到手|落|拿)?(?:个)?|"
                            r"(?:能)?(?:挣|赚|收入|到手|落|拿|有)(?:个)?)|annual (?:income|salary)|a year salary|per year|a year")
 ZERO_DOWN = re.compile(r"零首付|0首付|不付首付|不要首付|免首付|no down ?payment|zero down")
-CAP_FOLLOW_UP = re.compile(r"keep it (?:under|below)|make it\s|(?:under|below|at most|max)\s|压到|压在|控制在|不超过|别超过|最多")
+# "月供多少都行", "monthly doesn't matter": the cap said before no longer holds
+NO_CAP = re.compile(r"月供(?:多少|多点|高点)?(?:都行|都可以|无所谓|不限|不重要|没关系|随便)|不限月供|"
+                    r"(?:monthly|payment)s? (?:doesn'?t|does not) matter|any monthly|no (?:monthly )?cap")
+CAP_FOLLOW_UP = re.compile(r"keep it (?:under|below)|make it\s|(?:under|below|at most|max)\s|压到|压在|控制在|不超过|别超过|最多|"
+                           r"放宽到|放到|提到|提高到|调到|加到|raise it to|up to")
 BUY_CUE = re.compile(r"买(?:个|台|辆|部|车|一台|一辆)|推荐|看看(?:有)?(?:什么|啥)?车|换(?:个|台|辆)车|"
                      r"want (?:a|another|a second) (?:car|suv|sedan|mpv)|looking for|show me|recommend|suggest|what could i get|"
                      r"what can i get|options|finance an? |afford an? ")
@@ -228,14 +234,14 @@ PROFILE_CUES: tuple[tuple[str, object, re.Pattern[str]], ...] = (
 # A run of real words (two or more Chinese characters that are not laughter, or an English word): a
 # message without one ("？？？ｓｄｆｇ哈哈哈1111") is keyboard noise.
 WORDS = re.compile(r"(?:(?![哈呵嘿啊嗯哦噢额呃唉])[\u4e00-\u9fff]){2,}|\b(?!(?:lol|lmao|rofl|omg|haha\w*|hehe\w*|hmm+|xd)\b)(?![a-z]*(?:sdf|asd|qwe|zxc|jj|kk))(?!([a-z])\1+\b)(?=[a-z]*[aeiouy])[a-z]{3,}\b")
-QUESTION_CUE = re.compile(r"吗|(?<![那这怎什多])么|(能|会|要|是|有|行|好|大|够|对|贵|高|多|长|快)不\1|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
+QUESTION_CUE = re.compile(r"吗|多久|多长时间|(?<![那这怎什多])么|(能|会|要|是|有|行|好|大|够|对|贵|高|多|长|快)不\1|去哪|哪里|哪儿|有.{1,8}没$|(?:没|不)$|嘛|呢|怎么|怎样|如何|多少|几|哪些|哪个|哪种|什么|啥|咋|能不能|能否|可不可以|可以不|"
                           r"要不要|会不会|是否|有没有|是不是|行不行|\?|？|^(?:how|what|whats|what's|can|could|do|does|is|are|will|"
                           r"should|which|why|when|if)\b|\b(?:how|what|can i|do i|is there|are there|will it)\b")
 ASSESS_REQUEST = re.compile(
     r"评估|预审|测一下|测测|审核一下|帮我(?:看看|查查|算算|查一下|看一下)?(?:能不能|能否|可不可以|够不够|能)(?:贷|批|办|过)|"
     r"看看我(?:能|可以|够)|我(?:这种|这样|这个)?(?:情况)?(?:能|可以|能不能)(?:贷|批|办)(?:下来|到)?(?:吗|多少)?|"
     r"(?:像我这样|像我这种|我这样|我这种|这样|这种情况|这情况|这个情况)(?:的)?(?:的话)?\s?(?:还|也)?(?:能|可以|能不能)(?:贷|批|办)(?:得)?(?:下来|到|款)|"
-    r"能批吗|能不能批|批得下来|批不批|额度(?:有)?多少|\bassess|pre-?assess|pre-?(?:check|screen|qualif)|check (?:if|whether) i|am i eligible|"
+    r"能批吗|能批不|能不能批|批得下来|批不批|能过不|能不能过|额度(?:有)?多少|\bassess|pre-?assess|pre-?(?:check|screen|qualif)|check (?:if|whether) i|am i eligible|"
     r"would i qualify|do i qualify|(?:would|will|could) i (?:get|be) (?:approved|accepted|a loan)|can i (?:get|be) (?:a loan|approved|qualified)(?!\s+(?:on|for)\s+(?:a|an|the)\s)|my chances")
 EXPLICIT_ASSESS = re.compile(r"(?<!不用)(?<!不要)(?:评估|预审)(?:一下|下|看看)?(?:吧|呗)?|\bassess (?:me|my)|pre-?assess(?:ment)?|"
                              r"pre-?(?:check|screen(?:ing)?|qualif(?:y|ication))|(?:do|run) (?:the|a|my) (?:credit )?check|"

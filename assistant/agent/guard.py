@@ -137,7 +137,7 @@ _PAYMENT_ASK = re.compile(
 _CONTACT_APP = (r"(微信|薇信|威信|v信|扣扣|企鹅|电话|手机|私人号|钉钉|飞机|"
                 r"(?<![a-z])(?:vx|wx|weixin|wechat|qq|telegram|tg|whatsapp|line|signal|skype)(?!(?!id)[a-z]))")
 _CONTACT_ASK = re.compile(
-    rf"(加|添加|加一下|加个|联系|私聊|私信|找|扫码|扫一扫|call|text|add|contact|message|dm|ping|reach)"
+    rf"(加|添加|加一下|加个|联系|私聊|私信|找|扫码|扫一扫|(?<![a-z])(?:call|text|add|contact|message|dm|ping|reach)(?![a-z]))"
     rf"(我|他|她|一下|下|我们的?)?.{{0,14}}{_CONTACT_APP}"
     # a handle: after a separator or 号/id, with a digit or _ in it, or right after a Chinese app name
     # ("signal strength" is not a handle, "line: fastloan_88" and "微信 fastloan" are)
@@ -148,7 +148,9 @@ _CONTACT_ASK = re.compile(
     rf"|{_CONTACT_APP}.{{0,12}}(快速|加急|内部|优先|特殊|绿色)?(通道|帮您|帮你|办理|操作|搞定|走件)"
     rf"|{_CONTACT_APP}.{{0,6}}(搜索?|搜一下|查找|号是)\s*[:：]?\s*[a-z][-_a-z0-9]{{4,19}}"
     rf"|{_CONTACT_APP}.{{0,12}}@[a-z0-9_]{{4,}}|加.{{0,16}}好友"
-    r"|(联系|找|拨打|打给|打|加|私聊|call|contact|message|text|whatsapp|ring|dm)(我们的?|一下|下|our|my)?.{0,16}"
+    # Latin verbs as whole words: "Transferring you to a human agent" rings no one
+    r"|(联系|找|拨打|打给|打|加|私聊|(?<![a-z])(?:call|contact|message|text|whatsapp|ring|dm)(?![a-z]))"
+    r"(我们的?|一下|下|our|my)?.{0,16}"
     r"(经理|主管|老师|专员|顾问|同事|师傅|总监|李总|王总|张总|manager|officer|specialist|colleague|agent|advisor|"
     r"supervisor|director)",
     re.IGNORECASE,

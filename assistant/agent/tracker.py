@@ -20,6 +20,7 @@ from assistant.agent.commands import (
     AddDebt,
     AnswerKnowledge,
     ChitChat,
+    ClearSlot,
     Clarify,
     Consent,
     CorrectSlot,
@@ -204,6 +205,11 @@ class OfflineCommandGenerator:
         if intent == "out_of_scope" and confidence < WEAK_CONFIDENCE and cues.QUESTION_CUE.search(norm) and \
                 _rule_topic(text):
             intent = "policy_question"  # "你们贷款要不要找担保人": unsure words, but a rule the documents state
+        last_task = state.flow or state.last_intent
+        edited = {c.slot for c in commands if isinstance(c, SetSlot | CorrectSlot)} | set(slots)
+        if intent == "policy_question" and last_task in TASK_FLOWS and edited and \
+                edited <= FLOWS[last_task].uses and self._side_question(text, last_task, commands) is not None:
+            intent = last_task  # "首付改成6万呢？提前还要提前多久说": the edit re-runs the task, the rule is answered
         if intent != prediction.intent:
             confidence = 1.0
         if intent == "collateral_loan" and named_car is None and not state.vehicle_id:
@@ -228,6 +234,9 @@ class OfflineCommandGenerator:
             commands.append(StartFlow(flow="collateral_loan"))
             intent = "collateral_loan"
         second = self._second_task(text, intent, commands)
+        side = self._side_question(text, intent, commands)
+        if side is not None:
+            commands.append(AnswerKnowledge(questions=[side]))  # "首付改成6万呢？提前还要提前多久说": both
         if second is not None:
             commands.append(StartFlow(flow=second))
         elif intent == "car_recommendation" and cues.ASSESS_REQUEST.search(norm) and not state.consent:
@@ -258,6 +267,11 @@ class OfflineCommandGenerator:
         A strict limit ("别超过三千二") wins over an approximate one ("三千左右") said in the same breath.
         """
         found: list[tuple[bool, int, tuple[int, int]]] = []  # (approximate, value, span)
+        no_cap = cues.NO_CAP.search(norm)
+        if no_cap is not None:
+            commands.append(ClearSlot(slot="max_monthly_payment"))
+            spans.append(no_cap.span())
+            return
         for cue in cues.PAYMENT_CUE.finditer(norm):
             window_end = min(len(norm), cue.end() + cues.CAP_NEAR)
             for q in _quantities(norm):  # the whole text: a window could cut "两千八" into "两千"
@@ -481,10 +495,11 @@ class OfflineCommandGenerator:
         m = cues.CHOSEN_TERM.search(norm) or cues.NAMED_TERM.search(norm)
         if m is None or any(m.start() < e and s < m.end() for s, e in spans):
             return
-        n = _small_int(m.group("n"))
+        groups = m.groupdict()
+        n = _small_int(groups.get("n") or groups.get("n2") or "")
         if n is None:
             return
-        unit = m.group("unit") or ""
+        unit = groups.get("unit") or groups.get("unit2") or ""
         if not unit and (n < 6 and "key" in m.groupdict() and m.group("key") != "年限"):
             return  # "期数改成3": three months is no car-loan term; too unclear to act on
         years = unit.startswith(("年", "year")) or (not unit and m.groupdict().get("key") == "年限" and n <= 10)
@@ -990,6 +1005,21 @@ class OfflineCommandGenerator:
             if prediction.intent in TASK_FLOWS and prediction.intent != intent and prediction.confidence >= 0.9 and \
                     prediction.intent in ("car_recommendation", "payment_calculation", "rate_check"):
                 return str(prediction.intent)
+        return None
+
+    @staticmethod
+    def _side_question(text: str, intent: str, commands: list[Any]) -> str | None:
+        """A rule asked in its own clause after a task's edit or pick ("第一个月供多少 还有没还完能过户吗"):
+        that clause, to be answered from the documents beside the task."""
+        if intent not in TASK_FLOWS or any(isinstance(c, AnswerKnowledge) for c in commands) or not any(
+                isinstance(c, StartFlow | SetSlot | CorrectSlot | SelectOffer) for c in commands):
+            return None
+        parts = re.split(r"(?<=[？?])|[。！!；;\n]|\s(?:还有|另外|然后|顺便|同时|对了)|(?:还有|另外|对了)(?=[^，。？?]{4,})|"
+                         r"\s(?=(?:提前|逾期|解押|过户|保险|gps|征信|违约金|手续费))", text)
+        clauses = [c.strip() for c in parts if c and len(c.strip()) >= 6]
+        for clause in clauses[1:]:
+            if cues.QUESTION_CUE.search(prepare(clause)) and _rule_topic(clause):
+                return clause
         return None
 
     def _rule_question(self, state: SessionState, intent: str, norm: str) -> bool:

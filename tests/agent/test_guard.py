@@ -69,6 +69,8 @@ def test_a_warning_in_one_clause_does_not_excuse_a_scam_in_the_next():
     "For online applications, upload both sides of the card and finish face verification.",
     "Poor signal strength in the basement may delay the GPS check.",
     "线上申请时请拍摄身份证正反面。",
+    "Transferring you to a human agent now; I have shared a summary with them.",
+    "Please update the address on your application form.",
 ])
 def test_contact_app_names_inside_ordinary_words_are_not_contacts(text: str):
     assert [f.code for f in check_text(text)] == []

@@ -254,3 +254,35 @@ def test_the_condition_compared_with_is_not_the_car_asked_about():
     assert slot(commands, "vehicle_condition") == "used"
     commands, _ = read("looking at a new suv around 200k")
     assert slot(commands, "vehicle_condition") == "new" and slot(commands, "body_type") == "suv"
+
+
+def test_a_term_settled_on_with_a_trailing_just_is_the_term():
+    commands, _ = read("期限缩短点 三年就够", slots={"loan_amount": 100000, "term_months": 60})
+    assert slot(commands, "term_months") == 36
+
+
+def test_cant_without_an_apostrophe_still_caps():
+    commands, _ = read("sedan under 180k, cant pay more than 3.5k a month")
+    assert slot(commands, "max_monthly_payment") == 3500
+
+
+def test_any_monthly_payment_is_fine_lifts_the_cap():
+    commands, _ = read("换个思路 预算25万 月供多少都可以", slots={"max_monthly_payment": 1500},
+                       last_intent="car_recommendation")
+    assert any(getattr(c, "kind", "") == "clear_slot" and c.slot == "max_monthly_payment" for c in commands)
+    assert slot(commands, "max_monthly_payment") is None
+
+
+def test_relaxing_the_cap_sets_the_new_one():
+    commands, _ = read("那就放到四千", slots={"max_monthly_payment": 1200}, last_intent="car_recommendation")
+    assert slot(commands, "max_monthly_payment") == 4000
+
+
+def test_an_edit_with_a_rule_asked_beside_it_does_both():
+    commands, intent = read("首付改成8万呢 提前结清的话违约金怎么算",
+                            slots={"vehicle_price": 200000, "down_payment": 60000, "term_months": 36},
+                            last_intent="payment_calculation")
+    assert intent == "payment_calculation"
+    assert any(isinstance(c, CorrectSlot | SetSlot) and c.slot == "down_payment" and c.value == 80000
+               for c in commands)
+    assert [q for c in of(commands, AnswerKnowledge) for q in c.questions] == ["提前结清的话违约金怎么算"]
