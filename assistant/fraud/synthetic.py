@@ -337,7 +337,7 @@ def write_set(out_dir: Path, seed: int = SEED) -> dict[str, int]:
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
     """Read a JSONL split written by :func:`write_set`."""
-    return [row for _, row in read_jsonl(path)]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def main() -> None:
