@@ -1014,7 +1014,8 @@ class OfflineCommandGenerator:
         if intent not in TASK_FLOWS or any(isinstance(c, AnswerKnowledge) for c in commands) or not any(
                 isinstance(c, StartFlow | SetSlot | CorrectSlot | SelectOffer) for c in commands):
             return None
-        parts = re.split(r"(?<=[？?])|[。！!；;\n]|\s(?:还有|另外|然后|顺便|同时|对了)|(?:还有|另外|对了)(?=[^，。？?]{4,})|"
+        parts = re.split(r"(?<=[？?])|[。！!；;\n]|\s(?:还有|另外|然后|顺便|同时|对了)|"
+                         r"(?:还有|另外|对了)(?=[^，。？?]{4,})|"
                          r"\s(?=(?:提前|逾期|解押|过户|保险|gps|征信|违约金|手续费))", text)
         clauses = [c.strip() for c in parts if c and len(c.strip()) >= 6]
         for clause in clauses[1:]:
