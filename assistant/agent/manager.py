@@ -42,6 +42,7 @@ from assistant.tools.registry import ToolContext
 
 # Facts tied to one particular car or calculation: a new recommendation goal does not inherit them.
 CAR_SPECIFIC = ("vehicle_price", "loan_amount")
+OWNED_CAR = ("brand", "mileage_km", "vehicle_age_years", "vehicle_condition")  # the car a collateral loan was on
 # How to state a fact that a relative edit ("首付再少一万") found missing.
 _EDIT_EXAMPLES = {
     "budget": ("预算15万", "budget 150k"), "vehicle_price": ("车价20万", "price 200k"),
@@ -374,11 +375,14 @@ class DialogueManager:
         if flow_name != "car_recommendation":
             return
         another = previous_flow == "car_recommendation" and bool(cues.ANOTHER_CAR.search(prepare(run.text)))
+        # A car loan on the customer's own car, then "卖了换台新的": the old car's make, mileage and age
+        # describe the car being sold, not the one being shopped for.
+        owned = previous_flow == "collateral_loan"
         if previous_flow in (None, "car_recommendation") and not another:
             return
-        dropped = [slot for slot in (CAR_PREFERENCES if another else CAR_SPECIFIC)
-                   if slot in state.slots and slot not in changed]
-        if another:
+        forget = CAR_PREFERENCES if another else (*CAR_SPECIFIC, *OWNED_CAR) if owned else CAR_SPECIFIC
+        dropped = [slot for slot in forget if slot in state.slots and slot not in changed]
+        if another or owned:
             state.vehicle_id = None
         if not dropped:
             return
@@ -395,7 +399,7 @@ class DialogueManager:
         described_en = ", ".join(f"{SLOT_LABELS[s][1]} {slot_value_text(s, state.slots[s], 'en')}" for s in dropped)
         for slot in dropped:
             state.slots.pop(slot)
-        if another:
+        if another or owned:
             run.notes.append(run.pick(f"之前那台车的条件（{described}）不用于这次的新车",
                                       f"the earlier car's {described_en} are not applied to this new search"))
             return

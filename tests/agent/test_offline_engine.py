@@ -358,3 +358,12 @@ def test_a_bare_rate_correction_changes_the_rate_just_given(chat):
     _, fixed = talk(chat, "借8万 分36期 年利率5.6%", "不对 是3.9")
     assert fixed.slots["quoted_rate"] == pytest.approx(0.039)
     assert fixed.slots["loan_amount"] == 80000 and fixed.slots["term_months"] == 36
+
+
+def test_selling_the_pledged_car_for_a_new_one_forgets_the_old_cars_facts(chat):
+    _, switched = talk(chat, "我那台思域开了5年 跑了10万公里 想拿它抵押贷3万", "不抵押了 卖掉买台新的电车 预算15万")
+    state = chat.state(switched.session_id)
+    assert "match_offers" in tool_names(switched) and switched.offers
+    assert "brand" not in state.slots and "mileage_km" not in state.slots and state.vehicle_id is None
+    assert all(o["vehicle"]["brand"] != "本田" for o in switched.offers)
+    assert "不用于这次的新车" in switched.reply  # says what it no longer assumes
