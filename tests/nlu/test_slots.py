@@ -188,3 +188,8 @@ def test_types_and_values_follow_the_contract() -> None:
                                   "十" * 3000, "%" * 100, "成" * 100])
 def test_never_crashes(junk: str) -> None:
     assert isinstance(extract_slots(junk), dict)
+
+
+def test_a_rate_per_year_is_not_a_one_year_term():
+    slots = extract_slots("经销商说费率一年4.2个点 贷四年", intent="rate_check")
+    assert slots["term_months"] == 48 and slots["quoted_rate"] == pytest.approx(0.042)
