@@ -493,7 +493,8 @@ def _duration(ctx: _Context, i: int) -> None:
         ctx.add("overdue_days", int(_d(q.value * 30)), q)
         ctx.used.add(i)
         return
-    if q.kind == "years" and q.value == 1 and re.match(r"\s?(?:是|要|收)?\s?\d+(?:\.\d+)?\s?(?:个点|%|厘)", text[q.end:]):
+    per_year = re.match(r"\s?(?:是|要|收)?\s?\d+(?:\.\d+)?\s?(?:个点|%|厘)", text[q.end:])
+    if q.kind == "years" and q.value == 1 and per_year:
         return  # "手续费率一年3.5个点": a rate per year, not a one-year term
     label = _nearest(text, q, left, right, _duration_cues(), left_only=frozenset({"sink"}))
     if q.kind == "years" and (label == "vehicle" or _VEHICLE_AGE_AFTER.match(text, q.end)
