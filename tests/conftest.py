@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -77,3 +78,14 @@ def client(settings: Settings, services: Services) -> Iterator[TestClient]:
     """An HTTP client against a fresh app (lifespan run)."""
     with TestClient(create_app(settings, services)) as test_client:
         yield test_client
+
+
+def talk(chat: Any, *messages: str) -> list[Any]:
+    """Send ``messages`` to a chat service in one session; return the turns."""
+    turns: list[Any] = []
+    session_id = None
+    for message in messages:
+        turn = chat.handle(message, session_id)
+        session_id = turn.session_id
+        turns.append(turn)
+    return turns
