@@ -7,8 +7,10 @@ runs twice: on SQLite under DATA_DIR and on a fresh database of a throwaway Post
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -17,13 +19,31 @@ from pydantic import SecretStr
 
 from assistant.api.app import create_app
 from assistant.services import Services
-from assistant.settings import Settings
+from assistant.settings import Settings, get_settings
 from tests.postgres import PostgresServer
 
 TEST_API_KEY = "test-key"
 
 
 BACKENDS = ("sqlite", "postgresql")
+# What the developer's shell may hold that would point a test at a real provider, key or directory.
+ENV_PREFIX = "LOAN_ASSISTANT_"
+ENV_OTHERS = ("PROMETHEUS_MULTIPROC_DIR",)
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts from the code's defaults: no ``LOAN_ASSISTANT_*`` variable (nor
+    ``PROMETHEUS_MULTIPROC_DIR``) from the environment, no ``.env`` file, no settings cached by an earlier
+    test, so no test can reach a real model provider or database. A test that wants a variable sets it
+    with ``monkeypatch.setenv``; a subprocess gets an explicit ``env``."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIX) or name in ENV_OTHERS:
+            monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +97,14 @@ def client(settings: Settings, services: Services) -> Iterator[TestClient]:
     """An HTTP client against a fresh app (lifespan run)."""
     with TestClient(create_app(settings, services)) as test_client:
         yield test_client
+
+
+def talk(chat: Any, *messages: str) -> list[Any]:
+    """Send ``messages`` to a chat service in one session; return the turns."""
+    turns: list[Any] = []
+    session_id = None
+    for message in messages:
+        turn = chat.handle(message, session_id)
+        session_id = turn.session_id
+        turns.append(turn)
+    return turns

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from assistant.agent.slot_schema import MONEY_SLOTS
 from assistant.domain.money import percent_str, yuan_str
 
 SLOT_LABELS: dict[str, tuple[str, str]] = {
@@ -61,19 +62,23 @@ APPLICANT_VALUES_ZH: dict[str, str] = {
     "owner": "自有住房", "rent": "租房", "parents": "与父母同住", "single": "未婚", "married": "已婚",
     "divorced": "离异", "widowed": "丧偶", "True": "有", "False": "无", "self": "自用", "commercial": "商用",
 }
-MONEY_SLOTS = {"budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income", "monthly_expenses",
-               "debt", "assets"}
+# The money slots said per month in their own words ("不超过3000元", "yuan/month"), not as a sum.
+PER_MONTH_SLOTS = frozenset({"max_monthly_payment", "monthly_debt_payments"})
+# Amounts shown as a sum (15万元 / 150,000 yuan). A different set from the money slots
+# (assistant.agent.slot_schema.MONEY_SLOTS, the one definition of which slots hold yuan): those but the
+# two said per month, plus the applicant form's money fields, which are not slots.
+MONEY_FIELDS_SHOWN = (MONEY_SLOTS - PER_MONTH_SLOTS) | {"monthly_expenses", "debt", "assets"}
 
 
 def slot_value_text(name: str, value: Any, lang: str = "zh") -> str:
     """One slot value for people: 150000 → '15万元' (zh) / '150,000 yuan' (en)."""
-    if name in MONEY_SLOTS or name == "budget_min":
+    if name in MONEY_FIELDS_SHOWN:
         amount = Decimal(str(value))
         if lang == "zh" and amount >= 10000 and amount % 100 == 0:
             wan = (amount / 10000).normalize()
             return f"{wan:f}万元"
         return f"{yuan_str(amount)}元" if lang == "zh" else f"{yuan_str(amount)} yuan"
-    if name in {"max_monthly_payment", "monthly_debt_payments"}:
+    if name in PER_MONTH_SLOTS:
         amount = yuan_str(Decimal(str(value)))
         prefix = "不超过" if name == "max_monthly_payment" and lang == "zh" else ("at most " if name ==
                                                                                  "max_monthly_payment" else "")
@@ -118,7 +123,7 @@ def slot_facts(slots: dict[str, Any], lang: str = "zh") -> list[tuple[str, str, 
             continue
         labels = SLOT_LABELS.get(name) or APPLICANT_LABELS.get(name)
         label = labels[index] if labels else name
-        if name in APPLICANT_LABELS and name not in SLOT_LABELS and name not in MONEY_SLOTS and lang == "zh":
+        if name in APPLICANT_LABELS and name not in SLOT_LABELS and name not in MONEY_FIELDS_SHOWN and lang == "zh":
             text = APPLICANT_VALUES_ZH.get(str(value), str(value))  # 'fixed' → 固定工作, False → 无
         elif isinstance(value, bool):
             text = ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")

@@ -29,6 +29,7 @@ from assistant.agent.commands import (
 )
 from assistant.agent.facts import SLOT_LABELS, describe_slots, slot_value_text
 from assistant.agent.flows import FLOWS, TASK_FLOWS, FlowRun
+from assistant.agent.flows.base import loan_from_slots
 from assistant.agent.flows.render import offer_card
 from assistant.agent.flows.service import answer_question
 from assistant.agent.guard import check_text
@@ -278,11 +279,9 @@ class DialogueManager:
             if price is not None and "loan_amount" in s:
                 return Decimal(str(price)) - Decimal(str(s["loan_amount"]))
         if slot == "loan_amount" and "vehicle_price" in s:
-            price = Decimal(str(s["vehicle_price"]))
-            if "down_payment" in s:
-                return price - Decimal(str(s["down_payment"]))
-            if "down_payment_ratio" in s:
-                return (price * (1 - Decimal(str(s["down_payment_ratio"])))).quantize(Decimal("1"))
+            loan = loan_from_slots(Decimal(str(s["vehicle_price"])), s)
+            if loan is not None:
+                return loan
         if slot == "budget" and "vehicle_price" in s:
             return Decimal(str(s["vehicle_price"]))
         if offer is not None:

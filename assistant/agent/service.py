@@ -14,12 +14,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from assistant import metrics
 from assistant.agent.llm import LLMEngine
 from assistant.agent.model import ChatModel, LangChainChatModel
 from assistant.agent.offline import OfflineEngine, TurnDraft
 from assistant.agent.prompts import PromptLibrary
 from assistant.agent.store import Messages, SessionStore, StaleSession
 from assistant.agent.types import ChatTurn, SessionState
+from assistant.audit import recorder
 from assistant.errors import AssistantError, InvalidInput, UpstreamUnavailable
 from assistant.logs import get_logger
 from assistant.tools.registry import ToolContext
@@ -226,56 +228,36 @@ class ChatService:
         )
 
     def _record(self, state: SessionState, draft: TurnDraft, seconds: float, channel: str) -> None:
-        """Audit trail and metrics (components from the channels layer, when installed).
+        """Audit trail and metrics.
 
         Decisions and documents go through ``assistant.audit.recorder``, as from every other channel; a
         copilot replay (a scratch session the agent desk runs) is one staff entry, not a customer session.
         """
-        audit = _optional(self.services, "audit")
-        recorder = _optional_module("assistant.audit.recorder")
-        if audit is not None and recorder is not None:
-            scored = state.last_decision if any(c.name == "score_applicant" for c in draft.tool_calls) else None
-            if channel == recorder.COPILOT_CHANNEL:
-                if draft.tool_calls or draft.documents or draft.handoff:
-                    recorder.record_copilot_replay(self.services, tools=[c.name for c in draft.tool_calls],
-                                                   decision=scored, documents=draft.documents,
-                                                   handoff=bool(draft.handoff))
-            else:
-                for call in draft.tool_calls:
-                    audit.record("tool_call", state.session_id, {"tool": call.name, "arguments": call.arguments,
-                                                                 "error": call.error, "channel": channel})
-                if scored:
-                    recorder.record_decision(self.services, scored, session_id=state.session_id, channel=channel)
-                recorder.record_documents(self.services, draft.documents, session_id=state.session_id,
-                                          channel=channel)
-                if draft.handoff:
-                    audit.record("handoff", state.session_id, {"reason": state.handoff_reason, "channel": channel})
+        audit = self.services.audit
+        scored = state.last_decision if any(c.name == "score_applicant" for c in draft.tool_calls) else None
+        if channel == recorder.COPILOT_CHANNEL:
+            if draft.tool_calls or draft.documents or draft.handoff:
+                recorder.record_copilot_replay(self.services, tools=[c.name for c in draft.tool_calls],
+                                               decision=scored, documents=draft.documents,
+                                               handoff=bool(draft.handoff))
+        else:
+            for call in draft.tool_calls:
+                audit.record("tool_call", state.session_id, {"tool": call.name, "arguments": call.arguments,
+                                                             "error": call.error, "channel": channel})
+            if scored:
+                recorder.record_decision(self.services, scored, session_id=state.session_id, channel=channel)
+            recorder.record_documents(self.services, draft.documents, session_id=state.session_id,
+                                      channel=channel)
+            if draft.handoff:
+                audit.record("handoff", state.session_id, {"reason": state.handoff_reason, "channel": channel})
         # The turn's event: what ran and how long, nothing the customer said (ids and slots stay out).
         log.info("turn", intent=draft.intent, engine=draft.engine, ms=round(seconds * 1000, 2),
                  tools=[call.name for call in draft.tool_calls], channel=channel, handoff=bool(draft.handoff))
-        metrics = _optional_module("assistant.metrics")
-        if metrics is not None:
-            metrics.TURNS.labels(intent=draft.intent or "none", engine=draft.engine).inc()
-            metrics.TURN_LATENCY.labels(engine=draft.engine).observe(seconds)
-            for call in draft.tool_calls:
-                metrics.TOOL_CALLS.labels(tool=call.name).inc()
-            if draft.engine.startswith("offline-"):
-                metrics.FALLBACKS.inc()
-            if draft.handoff:
-                metrics.HANDOFFS.inc()
-
-
-def _optional(services: Any, name: str) -> Any:
-    try:
-        return getattr(services, name)
-    except (AttributeError, ImportError):
-        return None
-
-
-def _optional_module(name: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+        metrics.TURNS.labels(intent=draft.intent or "none", engine=draft.engine).inc()
+        metrics.TURN_LATENCY.labels(engine=draft.engine).observe(seconds)
+        for call in draft.tool_calls:
+            metrics.TOOL_CALLS.labels(tool=call.name).inc()
+        if draft.engine.startswith("offline-"):
+            metrics.FALLBACKS.inc()
+        if draft.handoff:
+            metrics.HANDOFFS.inc()

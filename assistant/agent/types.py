@@ -6,6 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.kb.citation import Citation
+
+__all__ = ["Channel", "ChatTurn", "Citation", "DocumentRef", "SessionState", "ToolCallRecord"]
+
 Channel = Literal["app", "wechat", "web", "cli", "copilot", "rasa", "api"]
 
 
@@ -16,14 +20,6 @@ class ToolCallRecord(BaseModel):
     arguments: dict[str, Any]
     result: Any = None
     error: str | None = None
-
-
-class Citation(BaseModel):
-    """A knowledge-base passage the reply relies on."""
-
-    doc_id: str
-    title: str
-    snippet: str
 
 
 class DocumentRef(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,32 +17,50 @@ from assistant.api.middleware import (
     RequestContextMiddleware,
 )
 from assistant.api.openapi import annotate_routes, install_openapi
+from assistant.api.routes import (
+    applications,
+    chat,
+    chat_stream,
+    copilot,
+    documents,
+    health,
+    intake,
+    kb,
+    lifecycle,
+    match,
+    nlu,
+    quote,
+    score,
+    valuation,
+    web,
+    wechat,
+)
+from assistant.api.routes import metrics as metrics_routes  # assistant.metrics is imported above
 from assistant.logs import configure_logging, get_logger
 from assistant.services import Services
 from assistant.settings import Settings, get_settings
 
 log = get_logger(__name__)
 
-# Route modules, in the order their paths should appear in the docs. A module listed here that is not
-# installed yet (a feature still to land) is skipped with a log line rather than failing startup.
+# Route modules, in the order their paths should appear in the docs.
 ROUTE_MODULES = [
-    "health",
-    "quote",
-    "nlu",
-    "chat",
-    "chat_stream",
-    "score",
-    "match",
-    "valuation",
-    "kb",
-    "documents",
-    "copilot",
-    "wechat",
-    "lifecycle",
-    "applications",
-    "metrics",
-    "web",
-    "intake",
+    health,
+    quote,
+    nlu,
+    chat,
+    chat_stream,
+    score,
+    match,
+    valuation,
+    kb,
+    documents,
+    copilot,
+    wechat,
+    lifecycle,
+    applications,
+    metrics_routes,
+    web,
+    intake,
 ]
 
 
@@ -76,13 +93,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes,
                        path_limits=((UPLOAD_PATHS, settings.intake_max_bytes + UPLOAD_FORM_OVERHEAD),))
     app.add_middleware(RequestContextMiddleware)
-    for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(f"assistant.api.routes.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"assistant.api.routes.{name}":
-                continue
-            raise
+    for module in ROUTE_MODULES:
         annotate_routes(module.router)  # error responses and security in the OpenAPI document
         app.include_router(module.router)
     install_openapi(app)

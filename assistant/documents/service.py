@@ -26,8 +26,8 @@ from assistant.documents.store import DocumentRecord, DocumentStore
 from assistant.documents.terms import ProductTerms, resolve_terms
 from assistant.documents.view import build_view
 from assistant.domain.catalogue import FinanceProduct
-from assistant.domain.money import Money, Rate, percent_str
-from assistant.domain.quote import Quote, build_quote, check_consistency
+from assistant.domain.money import Money, Rate
+from assistant.domain.quote import Quote, build_quote, check_consistency, quote_figures
 from assistant.errors import AssistantError, ConsistencyError, InvalidInput, NotFound
 from assistant.logs import get_logger
 
@@ -188,9 +188,7 @@ class DocumentService:
             borrower_id_number=app.borrower.id_number if app.borrower else None,
         )
         return Issued(documents=records, contract_number=number, preview=app.is_preview,
-                      monthly_payment=q.monthly_payment, total_interest=q.total_interest, total_paid=q.total_paid,
-                      upfront_fees=q.upfront_fees, apr=q.apr, apr_percent=percent_str(q.apr),
-                      product_kind=terms.kind.value)
+                      **quote_figures(q, Issued.model_fields), product_kind=terms.kind.value)
 
     # ------------------------------------------------------------------ reading
     def open(self, document_id: str) -> tuple[DocumentRecord, bytes]:

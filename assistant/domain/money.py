@@ -38,7 +38,9 @@ def percent_str(rate: Decimal, places: int = 2) -> str:
 
 def _as_json_number(value: Decimal) -> float | int:
     # JSON clients expect numbers; a Decimal with ≤ 2 decimals round-trips exactly through repr(float).
-    return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+    exponent = value.as_tuple().exponent  # a letter for NaN / Infinity, which never reach here as int
+    integral = value == value.to_integral_value() and isinstance(exponent, int) and exponent >= 0
+    return int(value) if integral else float(value)
 
 
 # Money and rates stay Decimal in Python and become plain JSON numbers on the wire.

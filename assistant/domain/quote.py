@@ -6,12 +6,14 @@ from a :class:`Quote`; nothing recomputes the numbers elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from assistant.domain.apr import APR_CONVENTION_EN, APR_CONVENTION_ZH, apr_irr
-from assistant.domain.money import ZERO, Money, Rate, fen, to_decimal
+from assistant.domain.money import ZERO, Money, Rate, fen, percent_str, to_decimal
 from assistant.domain.schedule import Method, RateType, Row, build_schedule
 from assistant.errors import ConsistencyError, InvalidInput
 
@@ -58,6 +60,26 @@ class Quote(BaseModel):
     def net_received(self) -> Decimal:
         """Money actually received: principal minus up-front fees."""
         return self.principal - self.upfront_fees
+
+
+def quote_figures(q: Quote, keep: Container[str] | None = None) -> dict[str, Any]:
+    """The figures a priced answer states, each under its one name, straight from the quote.
+
+    Every shape that shows a price (the quote tool, a matched offer, a collateral offer, the issued
+    documents) takes its figures from here, so the APR text and the totals never drift apart. ``keep``
+    (e.g. a model's ``model_fields``) names the figures that shape carries; None keeps them all.
+    """
+    figures: dict[str, Any] = {
+        "monthly_payment": q.monthly_payment,
+        "total_interest": q.total_interest,
+        "total_paid": q.total_paid,
+        "total_cost_of_credit": q.total_cost_of_credit,
+        "upfront_fees": q.upfront_fees,
+        "apr": q.apr,
+        "apr_percent": percent_str(q.apr),
+        "apr_convention": f"{q.apr_convention_zh} / {q.apr_convention_en}",
+    }
+    return figures if keep is None else {name: value for name, value in figures.items() if name in keep}
 
 
 def validate_request(req: QuoteRequest) -> None:

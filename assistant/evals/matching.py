@@ -18,7 +18,6 @@ suite prints the pass rate (target 100 %) and the latency of each match.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from decimal import Decimal
@@ -29,6 +28,7 @@ from assistant.domain.catalogue import ENERGY_ACCEPTS, Catalogue, EnergyType
 from assistant.domain.matching import DEFAULT_AGE, MatchPolicy, MatchProfile, Offer, resolve
 from assistant.domain.quote import quote
 from assistant.domain.regulation import LoanProposal, Use, check_loan
+from assistant.jsonl import read_jsonl
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -44,12 +44,10 @@ def profiles_path(settings: Settings) -> Path:
 def load_profiles(path: Path) -> list[dict[str, Any]]:
     """Parse the JSONL file; each item needs ``id``, ``profile`` and ``expect``."""
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            item = json.loads(line)
-            if not {"id", "profile", "expect"} <= item.keys():
-                raise ValueError(f"{path}:{n}: needs id, profile and expect")
-            items.append(item)
+    for n, item in read_jsonl(path):
+        if not {"id", "profile", "expect"} <= item.keys():
+            raise ValueError(f"{path}:{n}: needs id, profile and expect")
+        items.append(item)
     return items
 
 

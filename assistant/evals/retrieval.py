@@ -8,7 +8,6 @@ one warm-up query per mode. Targets: hybrid hit@3 ≥ 0.95 and above each single
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from assistant.jsonl import read_jsonl
 
 if TYPE_CHECKING:
     from assistant.kb.retriever import HybridRetriever
@@ -34,10 +35,7 @@ def questions_path(settings: Settings) -> Path:
 def load_questions(path: Path) -> list[dict[str, Any]]:
     """Parse the JSONL file, skipping blank lines; each item has ``q``, ``doc_ids`` and ``lang``."""
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        item = json.loads(line)
+    for n, item in read_jsonl(path):
         if not item.get("q") or not item.get("doc_ids"):
             raise ValueError(f"{path}:{n}: needs 'q' and a non-empty 'doc_ids'")
         item.setdefault("lang", "zh")

@@ -22,6 +22,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+from assistant.jsonl import read_jsonl
+
 SEED = 20261204
 TRAIN_SHARE = 0.7
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -337,7 +339,7 @@ def write_set(out_dir: Path, seed: int = SEED) -> dict[str, int]:
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
     """Read a JSONL split written by :func:`write_set`."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for _, row in read_jsonl(path)]
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.kb.bm25 import tokenize
+from assistant.kb.citation import Citation
 from assistant.kb.retriever import HybridRetriever, SearchResult, normalise_query
 
 # Sentence ends inside a line (the Chinese full stop family; a semicolon ends a clause worth keeping).
@@ -20,20 +21,6 @@ from assistant.kb.retriever import HybridRetriever, SearchResult, normalise_quer
 _SENTENCE = re.compile(r"(?:[^。！？!?；;.]|\.(?!\s|$))+(?:[。！？!?；;]|\.(?=\s|$))?")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s*")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
-
-
-@dataclass(frozen=True)
-class Citation:
-    """Where an answer comes from (the contract's citation shape plus the section)."""
-
-    doc_id: str
-    title: str
-    snippet: str
-    section: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        """The contract's ``{"doc_id", "title", "snippet"}``."""
-        return {"doc_id": self.doc_id, "title": self.title, "snippet": self.snippet}
 
 
 @dataclass(frozen=True)
@@ -191,4 +178,4 @@ def answer_from_results(
 
 
 def _citation(result: SearchResult) -> Citation:
-    return Citation(doc_id=result.doc_id, title=result.title, snippet=result.snippet, section=result.section)
+    return Citation(doc_id=result.doc_id, title=result.title, snippet=result.snippet)

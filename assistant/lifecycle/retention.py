@@ -22,7 +22,7 @@ from sqlalchemy import case, func, select
 from assistant.domain.apr import APR_CONVENTION_EN, APR_CONVENTION_ZH, monthly_irr
 from assistant.domain.catalogue import Catalogue, FinanceProduct, Grade
 from assistant.domain.money import Money, Rate, fen, percent_str
-from assistant.domain.quote import quote
+from assistant.domain.quote import quote, quote_figures
 from assistant.errors import NotFound
 from assistant.lifecycle.book import LoanBook, from_fen, ppm_to_rate
 from assistant.lifecycle.ledger import GRACE_DAYS, Behaviour, Ledger
@@ -303,8 +303,7 @@ def _repurchase(loan: LoanRow, catalogue: Catalogue, b: Behaviour, payoff: Decim
                   f"{price} yuan: {product.name_en} of {q.principal} over {term} months with a returning-customer "
                   f"discount of {percent_str(LOYALTY_DISCOUNT)}: {q.monthly_payment} a month, total interest "
                   f"{q.total_interest}, APR {percent_str(q.apr)}.",
-        amount=q.principal, monthly_payment=q.monthly_payment, term_months=term, total_interest=q.total_interest,
-        apr=q.apr, apr_percent=percent_str(q.apr), apr_convention=_apr_text(), valid_until=valid)
+        amount=q.principal, term_months=term, **quote_figures(q, RetentionOffer.model_fields), valid_until=valid)
 
 
 def _referral(loan: LoanRow, catalogue: Catalogue, day: dt.date) -> RetentionOffer:
@@ -324,6 +323,5 @@ def _referral(loan: LoanRow, catalogue: Catalogue, day: dt.date) -> RetentionOff
                   f"yuan; your friend gets {percent_str(REFERRAL_DISCOUNT)} off the rate. Example: {product.name_en}, "
                   f"100,000 yuan over {term} months: {q.monthly_payment} a month, total interest {q.total_interest}, "
                   f"APR {percent_str(q.apr)} (subject to approval).",
-        amount=REFERRAL_REWARD, monthly_payment=q.monthly_payment, term_months=term, total_interest=q.total_interest,
-        apr=q.apr, apr_percent=percent_str(q.apr), apr_convention=_apr_text(),
+        amount=REFERRAL_REWARD, term_months=term, **quote_figures(q, RetentionOffer.model_fields),
         valid_until=day + dt.timedelta(days=OFFER_VALID_DAYS))

@@ -11,7 +11,6 @@ augment line that repeats or nearly repeats a test utterance is dropped (see :fu
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from assistant.errors import ConfigurationError
+from assistant.jsonl import read_jsonl
 
 Split = Literal["train", "test"]
 TEST_PERCENT = 20
@@ -50,10 +50,7 @@ def load_utterances(path: Path, split: Split | None = None) -> list[Utterance]:
     if not path.is_file():
         raise ConfigurationError(f"找不到标注数据 {path}", f"labelled utterances not found at {path}")
     out: list[Utterance] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for _, row in read_jsonl(path):
         utt = Utterance(text=row["text"], intent=row["intent"], slots=dict(row.get("slots") or {}),
                         lang=row.get("lang", "zh"))
         if split is None or split_of(utt.text) == split:

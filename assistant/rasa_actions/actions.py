@@ -19,7 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from assistant.audit.recorder import record_outcome
-from assistant.domain.money import percent_str, yuan_str
+from assistant.domain.loan_amount import loan_from_price
+from assistant.domain.money import FEN, percent_str, yuan_str
 from assistant.errors import AssistantError
 from assistant.logs import get_logger
 from assistant.tools.registry import Tool, ToolContext
@@ -73,12 +74,10 @@ def working_slots(tracker: Tracker) -> dict[str, Any]:
     slots = {k: v for k, v in tracker.current_slot_values().items() if v not in (None, "", [])}
     price = _number(slots.get("vehicle_price"))
     if "loan_amount" not in slots and price is not None:
-        down = _number(slots.get("down_payment"))
-        ratio = _number(slots.get("down_payment_ratio"))
-        if down is not None:
-            slots["loan_amount"] = str(price - down)
-        elif ratio is not None:
-            slots["loan_amount"] = str((price * (1 - ratio)).quantize(Decimal("0.01")))
+        loan = loan_from_price(price, down_payment=_number(slots.get("down_payment")),
+                               down_ratio=_number(slots.get("down_payment_ratio")), unit=FEN)
+        if loan is not None:
+            slots["loan_amount"] = str(loan)
     return slots
 
 

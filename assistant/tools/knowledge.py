@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.domain.limits import Int
+from assistant.kb.citation import Citation
 from assistant.tools.registry import REGISTRY, ToolContext
 
 MAX_QUERY_CHARS = 2000
@@ -43,20 +44,12 @@ class KnowledgeHit(BaseModel):
     category: str
 
 
-class CitationOut(BaseModel):
-    """A citation in the contract's shape."""
-
-    doc_id: str
-    title: str
-    snippet: str
-
-
 class SearchKnowledgeOut(BaseModel):
     """Matching documents, best first, plus an extractive answer from the best one."""
 
     results: list[KnowledgeHit]
     answer: str | None = Field(description="Sentences quoted from the best passage, with its source; None if no match")
-    citations: list[CitationOut] = Field(description="The documents the answer quotes")
+    citations: list[Citation] = Field(description="The documents the answer quotes")
 
 
 @REGISTRY.register("search_knowledge")
@@ -91,5 +84,5 @@ def search_knowledge(ctx: ToolContext, args: SearchKnowledgeIn) -> SearchKnowled
             for r in results
         ],
         answer=answer.text if answer.found else None,
-        citations=[CitationOut(**c.as_dict()) for c in answer.citations],
+        citations=answer.citations,
     )

@@ -7,8 +7,8 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from assistant.domain.limits import AmountYuan, FiniteDecimal, LoanYuan, TermMonths
-from assistant.domain.money import Money, Rate, percent_str
-from assistant.domain.quote import Quote, QuoteRequest, build_quote
+from assistant.domain.money import Money, Rate
+from assistant.domain.quote import Quote, QuoteRequest, build_quote, quote_figures
 from assistant.domain.schedule import Method, RateType, Row
 from assistant.tools.registry import REGISTRY, ToolContext
 
@@ -42,17 +42,7 @@ class QuoteOut(BaseModel):
 
 def quote_to_out(q: Quote) -> QuoteOut:
     """Project a domain Quote onto the tool/API shape."""
-    return QuoteOut(
-        monthly_payment=q.monthly_payment,
-        total_interest=q.total_interest,
-        total_paid=q.total_paid,
-        total_cost_of_credit=q.total_cost_of_credit,
-        upfront_fees=q.upfront_fees,
-        apr=q.apr,
-        apr_percent=percent_str(q.apr),
-        apr_convention=f"{q.apr_convention_zh} / {q.apr_convention_en}",
-        schedule=q.schedule,
-    )
+    return QuoteOut(**quote_figures(q), schedule=q.schedule)
 
 
 @REGISTRY.register("quote_loan")

@@ -30,6 +30,7 @@ from assistant.testing import (
     unused_base_url,
 )
 from tests.agent.conftest import LLM_API_KEY, MODEL_PREFIX, llm_settings_for, offline_generator
+from tests.conftest import talk
 
 PAYMENT = "车价20万首付三成分36期月供多少"
 # Personal data a customer might type; none of it may leave for the model.
@@ -48,13 +49,7 @@ def offline_turns(root: Path, messages: list[str]) -> list[Any]:
     settings = Settings(data_dir=root, _env_file=None)  # type: ignore[call-arg]
     chat = Services(settings).chat
     assert chat.llm is None
-    turns: list[Any] = []
-    session_id = None
-    for message in messages:
-        turn = chat.handle(message, session_id)
-        session_id = turn.session_id
-        turns.append(turn)
-    return turns
+    return talk(chat, *messages)
 
 
 def system_prompt_lines(services: Services) -> list[str]:
@@ -237,10 +232,7 @@ def test_stream_over_http_sends_sse_deltas_then_the_turn(llm_settings, llm_servi
 
 # ---------------------------------------------------------------------------------------------- privacy
 def test_personal_data_is_masked_in_every_request(llm_chat, fake_llm: FakeOpenAIServer):
-    session_id = None
-    for message in PII_TURNS:
-        turn = llm_chat.handle(message, session_id)
-        session_id = turn.session_id
+    session_id = talk(llm_chat, *PII_TURNS)[-1].session_id
     # A knowledge question too: the phrasing call carries the history as well.
     llm_chat.handle(QUESTION, session_id)
 

@@ -10,19 +10,9 @@ import pytest
 from assistant.agent.facts import slot_value_text
 from assistant.agent.guard import check_text
 from assistant.errors import InvalidInput, NotFound
+from tests.conftest import talk
 
 RECOMMEND = "预算15万左右，想买台SUV，首付三成分3年"
-
-
-def talk(chat: Any, *messages: str) -> list[Any]:
-    """Send ``messages`` in one session; return the turns."""
-    turns: list[Any] = []
-    session_id = None
-    for message in messages:
-        turn = chat.handle(message, session_id)
-        session_id = turn.session_id
-        turns.append(turn)
-    return turns
 
 
 def tool_names(turn: Any) -> list[str]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from assistant.agent.prompts import PromptLibrary
 from assistant.agent.turn import TurnDraft
 from assistant.agent.types import SessionState, ToolCallRecord
+from assistant.domain.loan_amount import loan_from_price
 from assistant.domain.money import percent_str
 from assistant.errors import AssistantError
 from assistant.privacy import mask_pii
@@ -22,6 +23,15 @@ from assistant.tools.registry import REGISTRY, ToolContext
 
 DEFAULT_TERM = 36
 DEFAULT_DOWN_RATIO = Decimal("0.3")
+
+
+def loan_from_slots(price: Decimal, slots: dict[str, Any]) -> Decimal | None:
+    """The loan ``price`` leaves after the down payment the slots state (in yuan, else as a ratio)."""
+    return loan_from_price(
+        price,
+        down_payment=Decimal(str(slots["down_payment"])) if "down_payment" in slots else None,
+        down_ratio=Decimal(str(slots["down_payment_ratio"])) if "down_payment_ratio" in slots else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -121,13 +131,11 @@ class FlowRun:
         price = s.get("vehicle_price")
         if price is None:
             return None
-        price = Decimal(str(price))
-        if "down_payment" in s:
-            return price - Decimal(str(s["down_payment"]))
-        if "down_payment_ratio" in s:
-            return (price * (1 - Decimal(str(s["down_payment_ratio"])))).quantize(Decimal("1"))
+        loan = loan_from_slots(Decimal(str(price)), s)
+        if loan is not None:
+            return loan
         assumed.append(self.pick("首付按三成估算", "30% down payment assumed"))
-        return (price * (1 - DEFAULT_DOWN_RATIO)).quantize(Decimal("1"))
+        return loan_from_price(Decimal(str(price)), down_ratio=DEFAULT_DOWN_RATIO)
 
     def reference_rate(self, assumed: list[str]) -> Decimal:
         """The bank auto loan's middle-grade rate from the catalogue, said as an assumption."""

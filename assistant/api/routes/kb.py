@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from assistant.api.deps import open_access, tool_context
 from assistant.domain.limits import Int
 from assistant.errors import InvalidInput
+from assistant.kb.citation import Citation
 from assistant.tools.knowledge import MAX_QUERY_CHARS, SearchKnowledgeIn, search_knowledge
 from assistant.tools.registry import ToolContext
 
@@ -30,20 +31,12 @@ class KBResult(BaseModel):
     category: str
 
 
-class KBCitation(BaseModel):
-    """A citation (doc_id, title, snippet)."""
-
-    doc_id: str
-    title: str
-    snippet: str
-
-
 class KBSearchResponse(BaseModel):
     """Results best first; ``answer`` quotes the best passage (None when nothing relevant was found)."""
 
     results: list[KBResult]
     answer: str | None = None
-    citations: list[KBCitation] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
 
 
 class KBSearchBody(BaseModel):
@@ -72,7 +65,7 @@ def _search(ctx: ToolContext, q: str, k: int, category: str | None, product_id: 
     return KBSearchResponse(
         results=[KBResult(**hit.model_dump()) for hit in out.results],
         answer=out.answer,
-        citations=[KBCitation(**c.model_dump()) for c in out.citations],
+        citations=out.citations,
     )
 
 

@@ -8,8 +8,7 @@ from assistant.domain.quote import quote
 from assistant.errors import InvalidInput
 from assistant.services import Services
 from assistant.tools.registry import ToolContext, load_all_tools
-
-from .conftest import application
+from tests.documents.conftest import application
 
 
 def test_contract_and_disclosure_in_one_call(services: Services) -> None:
