@@ -111,37 +111,14 @@ def relaxations(profile: MatchProfile, r: Resolved, s: Screen, catalogue: Catalo
                              ("body_type", "不限车身类型", "any body type"), ("seats", "不限座位数", "any seats")):
             if getattr(profile, name) is not None:
                 out.append(Relaxation(name, zh, en, {name: None}))
-    if (r.income is not None or r.profile.max_monthly_payment is not None) and (
-            r.max_payment is not None and r.max_payment > 0):
-        longer = 60 if r.condition is Condition.NEW else 36
-        if r.term < longer:
-            out.append(Relaxation("longer_term", f"期限延长到{longer}期，每期还得更少",
-                                  f"a longer term of {longer} months lowers the payment", {"term_months": longer}))
-        out.append(Relaxation("higher_down_payment", "首付提高到50%", "down payment raised to 50%",
-                              {"down_payment": None, "down_payment_ratio": Decimal("0.5"), "loan_amount": None}))
-        if r.budget:
-            out.append(Relaxation("cheaper_car", "选择更便宜的车型（预算减半）", "a cheaper car (half the budget)",
-                                  {"budget": fen(r.budget / 2), "vehicle_price": None}))
+    out.extend(_payment_relaxations(r))
     if r.income is not None:
         out.append(Relaxation("income", "不考虑收入限制：方案注明所需最低月收入（可增加共同借款人或提高收入证明）",
                               "ignoring income: each offer states the income it needs (add a co-borrower or proof "
                               "of more income)", {"monthly_income": None}, ignore_affordability=True))
-    if r.condition is Condition.USED and (s.excluded.get("vehicle_age") or s.excluded.get("vehicle_age_plus_term")
-                                          or s.excluded.get("mileage")):
-        limits = [_used_limits(p.eligibility, r.term) for p in catalogue.products
-                  if Condition.USED in p.eligibility.conditions and p.eligibility.purpose is Purpose.PURCHASE]
-        if limits:
-            age, km = max(limits)
-            changes: dict[str, object] = {}
-            if r.vehicle_age > age:
-                changes["vehicle_age_years"] = age
-            if km is not None and r.mileage > km:
-                changes["mileage_km"] = km
-            if changes:
-                out.append(Relaxation("younger_car",
-                                      f"换一辆车龄不超过{age}年、里程不超过{km or r.mileage:,}公里的二手车",
-                                      f"a used car at most {age} years old with at most {km or r.mileage:,} km",
-                                      changes))
+    younger = _younger_car(r, s, catalogue)
+    if younger is not None:
+        out.append(younger)
     if r.grade in (Grade.D, Grade.E) or profile.has_delinquency:
         out.append(Relaxation("grade", "信用记录修复后（按C级）", "after the credit record improves (grade C)",
                               {"risk_grade": Grade.C, "has_delinquency": False}))
@@ -154,6 +131,44 @@ def relaxations(profile: MatchProfile, r: Resolved, s: Screen, catalogue: Catalo
                               "all of: " + "; ".join(x.en for x in out), combined,
                               ignore_affordability=any(x.ignore_affordability for x in out)))
     return out
+
+
+def _payment_relaxations(r: Resolved) -> list[Relaxation]:
+    """When a monthly limit binds: a longer term, a larger down payment, a cheaper car."""
+    out: list[Relaxation] = []
+    if (r.income is not None or r.profile.max_monthly_payment is not None) and (
+            r.max_payment is not None and r.max_payment > 0):
+        longer = 60 if r.condition is Condition.NEW else 36
+        if r.term < longer:
+            out.append(Relaxation("longer_term", f"期限延长到{longer}期，每期还得更少",
+                                  f"a longer term of {longer} months lowers the payment", {"term_months": longer}))
+        out.append(Relaxation("higher_down_payment", "首付提高到50%", "down payment raised to 50%",
+                              {"down_payment": None, "down_payment_ratio": Decimal("0.5"), "loan_amount": None}))
+        if r.budget:
+            out.append(Relaxation("cheaper_car", "选择更便宜的车型（预算减半）", "a cheaper car (half the budget)",
+                                  {"budget": fen(r.budget / 2), "vehicle_price": None}))
+    return out
+
+
+def _younger_car(r: Resolved, s: Screen, catalogue: Catalogue) -> Relaxation | None:
+    """A used car young and low-mileage enough for some product, when age or mileage excluded the pairs."""
+    if r.condition is Condition.USED and (s.excluded.get("vehicle_age") or s.excluded.get("vehicle_age_plus_term")
+                                          or s.excluded.get("mileage")):
+        limits = [_used_limits(p.eligibility, r.term) for p in catalogue.products
+                  if Condition.USED in p.eligibility.conditions and p.eligibility.purpose is Purpose.PURCHASE]
+        if limits:
+            age, km = max(limits)
+            changes: dict[str, object] = {}
+            if r.vehicle_age > age:
+                changes["vehicle_age_years"] = age
+            if km is not None and r.mileage > km:
+                changes["mileage_km"] = km
+            if changes:
+                return Relaxation("younger_car",
+                                  f"换一辆车龄不超过{age}年、里程不超过{km or r.mileage:,}公里的二手车",
+                                  f"a used car at most {age} years old with at most {km or r.mileage:,} km",
+                                  changes)
+    return None
 
 
 def _used_limits(e: Eligibility, term: int) -> tuple[Decimal, int | None]:

@@ -75,17 +75,7 @@ def resolve(profile: MatchProfile, policy: MatchPolicy) -> Resolved:
     use = profile.use or Use.SELF
     if profile.use is None:
         assumed["use"] = use.value
-    if profile.risk_grade is not None:
-        grade = profile.risk_grade
-    elif profile.has_delinquency:
-        grade = DELINQUENT_GRADE
-        assumed["risk_grade"] = grade.value
-    else:
-        grade = DEFAULT_GRADE
-        assumed["risk_grade"] = grade.value
-        notes.append(Reason(code="grade_assumed", zh="未评估信用等级，按C级（中等）利率估算，最终利率以审批结果为准",
-                            en="no credit grade yet: rates shown are for grade C (middle); approval sets the "
-                               "final rate"))
+    grade = _resolve_grade(profile, assumed, notes)
     age = profile.age if profile.age is not None else DEFAULT_AGE
     if profile.age is None:
         assumed["age"] = age
@@ -117,15 +107,7 @@ def resolve(profile: MatchProfile, policy: MatchPolicy) -> Resolved:
         notes.append(Reason(code="no_income",
                             zh="未提供月收入，未做还款能力校验；每个方案给出所需的最低月收入",
                             en="no income given: affordability not checked; each offer shows the income it needs"))
-    vehicle_age = profile.vehicle_age_years
-    mileage = profile.mileage_km
-    if condition is Condition.USED:
-        if vehicle_age is None:
-            vehicle_age = DEFAULT_USED_AGE_YEARS
-            assumed["vehicle_age_years"] = float(vehicle_age)
-        if mileage is None:
-            mileage = int(vehicle_age * DEFAULT_KM_PER_YEAR)
-            assumed["mileage_km"] = mileage
+    vehicle_age, mileage = _resolve_used(profile, condition, assumed)
     resolved = Resolved(
         profile=profile, condition=condition, use=use, grade=grade, age=age, term=term,
         term_given=profile.term_months is not None, down_ratio=down_ratio,
@@ -135,6 +117,37 @@ def resolve(profile: MatchProfile, policy: MatchPolicy) -> Resolved:
         assumed=assumed, notes=notes,
     )
     return resolved
+
+
+def _resolve_grade(profile: MatchProfile, assumed: dict[str, object], notes: list[Reason]) -> Grade:
+    """The stated grade, else D for stated arrears, else the middle grade (with a note)."""
+    if profile.risk_grade is not None:
+        return profile.risk_grade
+    if profile.has_delinquency:
+        grade = DELINQUENT_GRADE
+        assumed["risk_grade"] = grade.value
+        return grade
+    grade = DEFAULT_GRADE
+    assumed["risk_grade"] = grade.value
+    notes.append(Reason(code="grade_assumed", zh="未评估信用等级，按C级（中等）利率估算，最终利率以审批结果为准",
+                        en="no credit grade yet: rates shown are for grade C (middle); approval sets the "
+                           "final rate"))
+    return grade
+
+
+def _resolve_used(profile: MatchProfile, condition: Condition,
+                  assumed: dict[str, object]) -> tuple[Decimal | None, int | None]:
+    """Vehicle age and mileage as stated; for a used car, defaults for the missing ones."""
+    vehicle_age = profile.vehicle_age_years
+    mileage = profile.mileage_km
+    if condition is Condition.USED:
+        if vehicle_age is None:
+            vehicle_age = DEFAULT_USED_AGE_YEARS
+            assumed["vehicle_age_years"] = float(vehicle_age)
+        if mileage is None:
+            mileage = int(vehicle_age * DEFAULT_KM_PER_YEAR)
+            assumed["mileage_km"] = mileage
+    return vehicle_age, mileage
 
 
 INCOME_PROOF = {

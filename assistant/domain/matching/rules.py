@@ -188,33 +188,13 @@ def pair_terms(listing: Listing, product: FinanceProduct, term: int, r: Resolved
         out.append(Reason(code="product_energy", zh=f"{product.name}仅限纯电、插混/增程车型",
                           en=f"{product.name_en} is only for {', '.join(sorted(e.energy_types))} cars"))
     if listing.condition is Condition.USED:
-        age = listing.age_years or ZERO
-        if e.max_vehicle_age_years is not None and age > e.max_vehicle_age_years:
-            out.append(Reason(code="vehicle_age", zh=f"车龄{age}年，超过{product.name}上限{e.max_vehicle_age_years}年",
-                              en=f"vehicle age {age} years is over the {e.max_vehicle_age_years}-year limit"))
-        if (e.max_vehicle_age_plus_term_years is not None
-                and age + Decimal(term) / 12 > e.max_vehicle_age_plus_term_years):
-            out.append(Reason(code="vehicle_age_plus_term",
-                              zh=f"车龄加贷款期限超过{e.max_vehicle_age_plus_term_years}年",
-                              en=f"vehicle age plus term exceeds {e.max_vehicle_age_plus_term_years} years"))
-        if e.max_mileage_km is not None and (listing.mileage_km or 0) > e.max_mileage_km:
-            out.append(Reason(code="mileage", zh=f"里程超过{e.max_mileage_km:,}公里",
-                              en=f"mileage is over {e.max_mileage_km:,} km"))
+        out.extend(_used_car_reasons(listing, product, term))
     price = listing.price
     cap, source = cached_ltv_cap(listing.condition, v.energy_type.value, r.use, policy.caps, policy.regime)
     cap = min(cap, product.ltv_cap)
     # Down payment: what the customer said (yuan, or a loan amount, or a ratio); an assumed ratio is
     # raised to whatever this product and the caps require, a stated one is not.
-    p = r.profile
-    if r.down_payment is not None:
-        down = r.down_payment
-    elif p.loan_amount is not None:
-        down = max(price - p.loan_amount, ZERO)
-    else:
-        ratio = r.down_ratio
-        if not r.down_ratio_given:
-            ratio = max(ratio, product.min_down_payment_ratio, 1 - cap)
-        down = fen(price * ratio)
+    down = _down_payment(price, product, cap, r)
     if down >= price:
         out.append(Reason(code="no_loan_needed", zh="首付已覆盖车价，无需贷款",
                           en="the down payment covers the price: no loan needed"))
@@ -251,6 +231,38 @@ def pair_terms(listing: Listing, product: FinanceProduct, term: int, r: Resolved
         return None, out
     return Terms(listing=listing, product=product, rate=rate, term=term, down=down, loan=loan, fees=fees, cap=cap,
                  cap_source=source), out
+
+
+def _used_car_reasons(listing: Listing, product: FinanceProduct, term: int) -> list[Reason]:
+    """The product's limits on a used car: age, age plus term, mileage."""
+    e = product.eligibility
+    out: list[Reason] = []
+    age = listing.age_years or ZERO
+    if e.max_vehicle_age_years is not None and age > e.max_vehicle_age_years:
+        out.append(Reason(code="vehicle_age", zh=f"车龄{age}年，超过{product.name}上限{e.max_vehicle_age_years}年",
+                          en=f"vehicle age {age} years is over the {e.max_vehicle_age_years}-year limit"))
+    if (e.max_vehicle_age_plus_term_years is not None
+            and age + Decimal(term) / 12 > e.max_vehicle_age_plus_term_years):
+        out.append(Reason(code="vehicle_age_plus_term",
+                          zh=f"车龄加贷款期限超过{e.max_vehicle_age_plus_term_years}年",
+                          en=f"vehicle age plus term exceeds {e.max_vehicle_age_plus_term_years} years"))
+    if e.max_mileage_km is not None and (listing.mileage_km or 0) > e.max_mileage_km:
+        out.append(Reason(code="mileage", zh=f"里程超过{e.max_mileage_km:,}公里",
+                          en=f"mileage is over {e.max_mileage_km:,} km"))
+    return out
+
+
+def _down_payment(price: Decimal, product: FinanceProduct, cap: Decimal, r: Resolved) -> Decimal:
+    """What the customer puts down: their yuan, or price − their loan amount, or a ratio of the price."""
+    p = r.profile
+    if r.down_payment is not None:
+        return r.down_payment
+    if p.loan_amount is not None:
+        return max(price - p.loan_amount, ZERO)
+    ratio = r.down_ratio
+    if not r.down_ratio_given:
+        ratio = max(ratio, product.min_down_payment_ratio, 1 - cap)
+    return fen(price * ratio)
 
 
 def affordability_reason(payment: float | Decimal, r: Resolved, apr: float | Decimal | None = None) -> Reason:
