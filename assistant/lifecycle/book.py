@@ -26,7 +26,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,7 +45,7 @@ from assistant.domain.limits import (
     LoanYuan,
     PriceYuan,
 )
-from assistant.domain.money import Money, Rate, fen, percent_str, to_decimal
+from assistant.domain.money import Money, Rate, fen, from_fen, percent_str, to_decimal, to_fen
 from assistant.domain.quote import Quote, QuoteRequest, build_quote, check_consistency
 from assistant.domain.schedule import Method, RateType
 from assistant.errors import Forbidden, InvalidInput, NotFound
@@ -72,7 +72,6 @@ from assistant.storage.loans import (
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no DST in China: a fixed offset is exact
 CHUNK = 500  # ids per IN (...) clause: well under SQLite's variable limit
 PPM = Decimal(1_000_000)
-_ONE = Decimal(1)
 # Channels used by staff behind an API key or a terminal (never a customer's chat): they may name any loan.
 STAFF_CHANNELS = frozenset({"copilot", "cli", "staff", "dashboard"})
 
@@ -80,16 +79,6 @@ STAFF_CHANNELS = frozenset({"copilot", "cli", "staff", "dashboard"})
 def china_today() -> dt.date:
     """Today's date in China (due dates, DPD and contact hours are local)."""
     return dt.datetime.now(CHINA_TZ).date()
-
-
-def to_fen(value: Decimal | int | float | str) -> int:
-    """Yuan → integer fen (half-up)."""
-    return int((to_decimal(value) * 100).quantize(_ONE, rounding=ROUND_HALF_UP))
-
-
-def from_fen(value: int | None) -> Decimal:
-    """Integer fen → Decimal yuan with two places."""
-    return (Decimal(value or 0) / 100).quantize(Decimal("0.01"))
 
 
 def rate_to_ppm(rate: Decimal) -> int:

@@ -29,10 +29,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from assistant.domain.apr import apr_irr
-from assistant.domain.money import Money, Rate, fen, percent_str
+from assistant.domain.money import Money, Rate, fen, from_fen, percent_str
 from assistant.domain.quote import MAX_TERM_MONTHS, quote
 from assistant.errors import InvalidInput, RuleViolation
-from assistant.lifecycle.book import CHINA_TZ, LoanBook, from_fen, ppm_to_rate
+from assistant.lifecycle.book import CHINA_TZ, LoanBook, ppm_to_rate
 from assistant.lifecycle.ledger import GRACE_DAYS, Behaviour, Ledger, bucket_of
 from assistant.storage.loans import CollectionContactRow, LoanRow
 

@@ -33,8 +33,9 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select
 
+from assistant.domain.money import from_fen
 from assistant.errors import ConfigurationError
-from assistant.lifecycle.book import LoanBook, chunks, from_fen, loan_meta, write_states
+from assistant.lifecycle.book import LoanBook, chunks, loan_meta, write_states
 from assistant.lifecycle.ledger import BUCKETS, Behaviour, Ledger, add_months, bucket_of
 from assistant.lifecycle.signals import StressFlag, active_flags, expected_value_fen
 from assistant.storage.loans import (
