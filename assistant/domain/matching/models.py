@@ -29,29 +29,13 @@ from assistant.domain.schedule import RateType
 
 # ---- defaults for what a profile leaves out (reported back in ``assumed``) -----------------------
 DEFAULT_TERM_MONTHS = 36
-
-
 DEFAULT_DOWN_PAYMENT_RATIO = Decimal("0.30")
-
-
 DEFAULT_GRADE = Grade.C  # the middle grade: quotes neither flatter nor scare (final rate after approval)
-
-
 DELINQUENT_GRADE = Grade.D  # a customer who says they have arrears on record
-
-
 DEFAULT_AGE = 35
-
-
 DEFAULT_USED_AGE_YEARS = Decimal("3")
-
-
 DEFAULT_KM_PER_YEAR = 20_000  # typical Chinese private-car mileage
-
-
 DEFAULT_MAX_OFFERS = 5
-
-
 UsedPricer = Callable[[Vehicle, Decimal, int], Decimal]
 
 

@@ -160,8 +160,6 @@ INCOME_PROOF = {
                   "averaged)"),
     "part_time": ("收入证明：各项兼职收入的流水记录", "income proof: statements for each part-time income"),
 }
-
-
 CASH_INCOME = ("收入证明：工资发现金、没有银行流水的，需单位盖章的收入证明及社保或个税缴纳记录；"
                "收入难以核实时，审批可能按较低收入认定，可考虑提高首付或增加共同借款人",
                "income proof: with wages in cash and no bank statements, an employer's income certificate and "

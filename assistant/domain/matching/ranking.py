@@ -10,29 +10,13 @@ from assistant.domain.matching.screening import Candidate
 
 # ---- ranking weights (documented in knowledge_base/catalogue/README.md) ----------------------------
 W_BUDGET_FIT = 1.0
-
-
 W_PREFERRED_PRODUCT = 0.5
-
-
 W_APR = 4.0  # per unit of APR: 5 % APR costs 0.2 points
-
-
 W_COST_SHARE = 1.0  # per unit of (interest + fees) / price
-
-
 BUDGET_SWEET_SPOT = 0.75  # a car using ≥ 75 % of the budget fits fully
-
-
 PENALTY_SAME_VEHICLE = 0.6
-
-
 PENALTY_SAME_PRODUCT = 0.25
-
-
 PENALTY_SAME_BRAND = 0.1
-
-
 SHORTLIST = 24  # candidates priced exactly before the diverse pick
 
 

@@ -15,8 +15,6 @@ from assistant.lifecycle.ledger import Behaviour, add_months, bucket_of
 from assistant.storage.loans import RepaymentExceptionRow
 
 CHUNK = 500  # ids per IN (...) clause: well under SQLite's variable limit
-
-
 PPM = Decimal(1_000_000)
 
 

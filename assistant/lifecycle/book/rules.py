@@ -11,8 +11,6 @@ from assistant.lifecycle.book.models import RepaymentIn
 from assistant.lifecycle.ledger import DEFAULT_DPD, Behaviour
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no DST in China: a fixed offset is exact
-
-
 # Channels used by staff behind an API key or a terminal (never a customer's chat): they may name any loan.
 STAFF_CHANNELS = frozenset({"copilot", "cli", "staff", "dashboard"})
 

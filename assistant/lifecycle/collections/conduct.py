@@ -10,23 +10,11 @@ from assistant.lifecycle.collections.messages import mentions_debt, threat_findi
 from assistant.lifecycle.collections.models import Violation
 
 CONTACT_START = dt.time(8, 0)
-
-
 CONTACT_END = dt.time(21, 0)
-
-
 MAX_CALLS_PER_DAY = 3
-
-
 MAX_MESSAGES_PER_DAY = 2
-
-
 TEXT_CHANNELS = frozenset({"sms", "app_push", "wechat"})
-
-
 CHANNELS = TEXT_CHANNELS | {"call", "letter"}
-
-
 DEBT_PARTIES = frozenset({"borrower", "co_borrower"})  # parties to the contract
 
 

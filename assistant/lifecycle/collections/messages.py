@@ -63,8 +63,6 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "to call us back at " + HOTLINE + "? Thank you.",
     ),
 }
-
-
 _THREATS: tuple[tuple[str, str], ...] = (
     (r"后果自负|等着瞧|走着瞧|别怪我们|让你好看|不客气|最后通牒|你会后悔", "恐吓 / intimidation"),
     (r"上门|到你家|去你(家|单位|公司)|找到你(家|单位)", "上门威胁 / home or workplace visit threat"),
@@ -79,8 +77,6 @@ _THREATS: tuple[tuple[str, str], ...] = (
     (r"(?i)\bor else\b|come to your (home|house|work)|tell your (family|friends|employer|boss|colleagues)|"
      r"\bpolice\b|\bjail\b|\barrest|expose you|deadbeat|you'?ll regret|blacklist", "threat (English)"),
 )
-
-
 _DEBT_WORDS = re.compile(r"欠|逾期|还款|贷款|车贷|催收|债|罚息|征信|(?i:owe|debt|overdue|loan|arrears|repay)")
 
 

@@ -28,8 +28,6 @@ ACTION_ZH = {
     Action.RESTRUCTURING: "提供还款计划调整（延期/展期/重组）", Action.HUMAN_COLLECTOR: "转专职催收专员",
     Action.LEGAL: "书面通知后依法处置（法务）",
 }
-
-
 # the channel through which an action first reaches the borrower, and its message template
 ACTION_CONTACT: dict[Action, tuple[str, str]] = {
     Action.SMS: ("sms", "reminder"), Action.APP_PUSH: ("app_push", "reminder"), Action.WECHAT: ("wechat", "reminder"),

@@ -14,8 +14,6 @@ from assistant.lifecycle.ledger import GRACE_DAYS, Behaviour
 from assistant.storage.loans import LoanRow
 
 PENALTY_MULTIPLIER = Decimal("1.5")  # overdue-consequences.md: penalty interest at 1.5× the contract rate
-
-
 USED_CAR_MAX_TERM = 36
 
 

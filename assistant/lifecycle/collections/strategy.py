@@ -8,8 +8,6 @@ from assistant.lifecycle.collections.models import Action, ContactStats, Evidenc
 from assistant.lifecycle.ledger import GRACE_DAYS, Behaviour, Ledger, bucket_of
 
 _WA, _WU, _UA, _UU = Segment.WILLING_ABLE, Segment.WILLING_UNABLE, Segment.UNWILLING_ABLE, Segment.UNWILLING_UNABLE
-
-
 STRATEGY: dict[str, dict[Segment, tuple[Action, ...]]] = {
     "M0": {_WA: (Action.APP_PUSH,), _WU: (Action.APP_PUSH, Action.RESTRUCTURING),
            _UA: (Action.SMS, Action.CALL), _UU: (Action.SMS, Action.RESTRUCTURING)},
@@ -23,8 +21,6 @@ STRATEGY: dict[str, dict[Segment, tuple[Action, ...]]] = {
             Segment.UNWILLING_ABLE: (Action.LEGAL, Action.HUMAN_COLLECTOR),
             Segment.UNWILLING_UNABLE: (Action.HUMAN_COLLECTOR, Action.LEGAL)},
 }
-
-
 LEGAL_MIN_DPD = 90  # acceleration needs 3+ consecutive missed instalments (overdue-consequences.md)
 
 
