@@ -9,6 +9,8 @@ from pydantic import PlainSerializer
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0")
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
 
 
 def to_decimal(value: Decimal | int | float | str) -> Decimal:
@@ -23,6 +25,26 @@ def to_decimal(value: Decimal | int | float | str) -> Decimal:
 def fen(value: Decimal) -> Decimal:
     """Round half-up to the fen (0.01 yuan)."""
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def to_fen(value: Decimal | int | float | str) -> int:
+    """Yuan → integer fen (half-up): how the loan book stores money."""
+    return int((to_decimal(value) * 100).quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+def from_fen(value: int | None) -> Decimal:
+    """Integer fen → Decimal yuan with two places."""
+    return (Decimal(value or 0) / 100).quantize(FEN)
+
+
+def fen_to_number(amount_fen: int | None) -> float:
+    """Integer fen → yuan as a JSON number (the contract's money convention on the wire)."""
+    return round((amount_fen or 0) / 100, 2)
+
+
+def round_hundreds(value: float) -> Decimal:
+    """Round to 100 yuan, half-up: a valuation is not more precise than that."""
+    return (Decimal(repr(value)) / _HUNDRED).quantize(_ONE, rounding=ROUND_HALF_UP) * _HUNDRED
 
 
 def yuan_str(value: Decimal) -> str:

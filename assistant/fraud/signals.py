@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from assistant.domain.money import yuan_str
+from assistant.domain.money import percent_str, yuan_str
 from assistant.fraud.models import DocumentAnomaly, FraudInput, KnownBadLists, PriorApplication
 from assistant.fraud.policy import FraudPolicy
 
@@ -36,10 +36,6 @@ class Hit:
     zh: str
     en: str
     evidence: dict[str, str | int | float] = field(default_factory=dict)
-
-
-def _pct(value: Decimal) -> str:
-    return f"{(value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
 
 
 def _ratio(value: Decimal) -> str:
@@ -164,8 +160,8 @@ def loan_structure(app: FraudInput, policy: FraudPolicy) -> list[Hit]:
     if ltv > cap and app.loan_amount <= price * (1 + policy.loan_over_price_tolerance):
         # Above the price is LOAN_EXCEEDS_PRICE's finding; counting it twice would double the weight.
         hits.append(Hit("LTV_ABOVE_POLICY",
-                        f"贷款价值比{_pct(ltv)}，超过政策上限{_pct(cap)}",
-                        f"loan-to-value {_pct(ltv)} is above the {_pct(cap)} policy cap",
+                        f"贷款价值比{percent_str(ltv, 0)}，超过政策上限{percent_str(cap, 0)}",
+                        f"loan-to-value {percent_str(ltv, 0)} is above the {percent_str(cap, 0)} policy cap",
                         {"ltv": float(ltv.quantize(Decimal('0.0001'))), "cap": float(cap)}))
     declared, model = app.declared_collateral_value, app.model_collateral_value
     if app.used_vehicle and declared is not None and model is not None and declared > model * policy.collateral_ratio:

@@ -100,7 +100,8 @@ def status_command(args: argparse.Namespace) -> int:
 def train_command(args: argparse.Namespace) -> int:
     """``loan-assistant train lifecycle``: fit the early-warning model on simulated books and export it."""
     from assistant.catalogue import build_catalogue
-    from assistant.lifecycle.monitoring import MODEL_FILE, fit_model, training_rows
+    from assistant.lifecycle.monitoring import MODEL_FILE
+    from assistant.lifecycle.warning_training import fit_model, training_rows
     from assistant.settings import get_settings
 
     settings = get_settings()

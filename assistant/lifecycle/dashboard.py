@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from assistant.domain.money import fen_to_number
 from assistant.lifecycle.book import LoanBook
 from assistant.lifecycle.collections import ACTION_ZH, Action
 from assistant.lifecycle.ledger import BUCKETS
@@ -23,10 +24,6 @@ from assistant.storage.loans import LoanRow, LoanStateRow, LoanWarningRow, Monit
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-
-def yuan(amount_fen: int | None) -> float:
-    """Fen → yuan as a JSON number (the contract's money convention on the wire)."""
-    return round((amount_fen or 0) / 100, 2)
 
 ROLL_TARGETS = (*BUCKETS, "settled")
 
@@ -57,8 +54,8 @@ def portfolio(book: LoanBook, simulated: bool | None = None) -> dict[str, Any]:
     loans = outstanding = arrears = sims = 0
     for level, bucket, count, out_fen, arr_fen, sim in rows:
         out_fen, arr_fen = int(out_fen or 0), int(arr_fen or 0)
-        cells.append({"level": level, "bucket": bucket, "loans": count, "outstanding": yuan(out_fen),
-                      "arrears": yuan(arr_fen)})
+        cells.append({"level": level, "bucket": bucket, "loans": count, "outstanding": fen_to_number(out_fen),
+                      "arrears": fen_to_number(arr_fen)})
         by_level[level]["loans"] += count
         by_level[level]["outstanding"] += out_fen
         by_bucket[bucket]["loans"] += count
@@ -68,13 +65,13 @@ def portfolio(book: LoanBook, simulated: bool | None = None) -> dict[str, Any]:
     delinquent = sum(v["outstanding"] for k, v in by_bucket.items() if k in ("M2", "M3+"))
     return {
         "run": latest_run(book),
-        "totals": {"loans": loans, "outstanding": yuan(outstanding), "arrears": yuan(arrears),
+        "totals": {"loans": loans, "outstanding": fen_to_number(outstanding), "arrears": fen_to_number(arrears),
                    "share_30_plus": round(delinquent / outstanding, 4) if outstanding else 0.0,
                    "simulated_loans": sims},
         "simulated_label": f"{SIM_LABEL_ZH} / {SIM_LABEL_EN}" if sims else None,
         "by_level": [{"level": k, "name_zh": LEVEL_NAMES[k][0], "name_en": LEVEL_NAMES[k][1], "loans": v["loans"],
-                      "outstanding": yuan(v["outstanding"])} for k, v in by_level.items()],
-        "by_bucket": [{"bucket": k, "loans": v["loans"], "outstanding": yuan(v["outstanding"])}
+                      "outstanding": fen_to_number(v["outstanding"])} for k, v in by_level.items()],
+        "by_bucket": [{"bucket": k, "loans": v["loans"], "outstanding": fen_to_number(v["outstanding"])}
                       for k, v in by_bucket.items()],
         "cells": cells,
     }
@@ -147,8 +144,8 @@ def warnings_to_act(book: LoanBook, *, min_level: int = 2, limit: int = 50, offs
         out.append({
             "warning_id": wid, "loan_id": lid, "customer_id": cid, "product_id": pid, "simulated": bool(sim),
             "level": level, "level_zh": LEVEL_NAMES[level][0], "level_en": LEVEL_NAMES[level][1],
-            "score": round(score, 4), "dpd": dpd, "bucket": bucket, "outstanding": yuan(out_fen),
-            "arrears": yuan(arr_fen), "next_due_on": next_due.isoformat() if next_due else None,
+            "score": round(score, 4), "dpd": dpd, "bucket": bucket, "outstanding": fen_to_number(out_fen),
+            "arrears": fen_to_number(arr_fen), "next_due_on": next_due.isoformat() if next_due else None,
             "reasons": json.loads(reasons), "action": action,
             "action_zh": ACTION_ZH.get(Action(action), action) if action in Action._value2member_map_ else action,
         })

@@ -14,8 +14,7 @@ everything the dashboard reads, so the dashboard only aggregates small tables in
 
 The shipped model (``assistant/models/lifecycle/early_warning.json``) is trained on *simulated* books
 (``loan-assistant train lifecycle``); a lender should retrain it on its own outcomes before relying on
-the probabilities. When the file is missing the rules still work and the pass says so.
-"""
+the probabilities. When the file is missing the rules still work and the pass says so."""
 
 from __future__ import annotations
 
@@ -34,104 +33,49 @@ from pydantic import BaseModel
 from sqlalchemy import delete, func, select
 
 from assistant.errors import ConfigurationError
-from assistant.lifecycle.book import LoanBook, chunks, from_fen, loan_meta, write_states
+from assistant.lifecycle.book import LoanBook, chunks, loan_meta, write_states
 from assistant.lifecycle.ledger import BUCKETS, Behaviour, Ledger, add_months, bucket_of
-from assistant.lifecycle.signals import StressFlag, active_flags, expected_value_fen
-from assistant.storage.loans import (
-    BucketHistoryRow,
-    LoanRow,
-    LoanWarningRow,
-    MonitorRunRow,
-    RollRateRow,
+from assistant.lifecycle.signals import active_flags
+from assistant.lifecycle.warning_facts import (
+    FEATURES,
+    GRADE_ORDINAL,
+    INDUSTRY_ZH,
+    LoanFacts,
+    Signals,
+    feature_vector,
+    loan_signals,
 )
+from assistant.lifecycle.warning_rules import Reason, rule_reasons
+from assistant.storage.loans import BucketHistoryRow, LoanRow, LoanWarningRow, MonitorRunRow, RollRateRow
+
+# The loan facts and the rules live in warning_facts / warning_rules; their names stay importable from here.
+__all__ = [
+    "FEATURES",
+    "GRADE_ORDINAL",
+    "HISTORY_MONTHS",
+    "INDUSTRY_ZH",
+    "LEVEL_NAMES",
+    "MODEL_FILE",
+    "Assessment",
+    "EarlyWarningModel",
+    "LoanFacts",
+    "MonitorReport",
+    "PassData",
+    "Reason",
+    "Signals",
+    "assess",
+    "feature_vector",
+    "load_model",
+    "loan_signals",
+    "model_reason",
+    "month_ends_before",
+    "rule_reasons",
+    "run_monitor",
+]
 
 LEVEL_NAMES = {0: ("正常", "normal"), 1: ("关注", "watch"), 2: ("预警", "alert"), 3: ("高危", "critical")}
 MODEL_FILE = "early_warning.json"
-GRADE_ORDINAL = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4}
-INDUSTRY_ZH = {
-    "manufacturing": "制造业", "retail": "批发零售", "construction": "建筑业", "real_estate": "房地产",
-    "logistics": "交通运输", "hospitality": "餐饮住宿", "it": "信息技术", "education": "教育", "healthcare": "医疗",
-    "public_sector": "机关事业单位", "self_employed": "个体经营", "foreign_trade": "外贸",
-}
 HISTORY_MONTHS = 7  # month ends kept per pass → 6 roll-rate transitions
-
-FEATURES: tuple[str, ...] = (
-    "dpd", "dpd_trend", "max_dpd_12m", "missed_3m", "partial_3m", "missed_6m", "partial_6m",
-    "consecutive_missed", "shortfall_3m", "late_recent", "lateness_drift", "ltv_now", "excess_value_drop",
-    "insurance_lapsed", "region_stress", "industry_stress", "grade", "young_loan",
-)
-
-
-# --- what a loan looks like to the monitor -----------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class LoanFacts:
-    """The non-behaviour facts monitoring reads about a loan (from a ``loans`` row or a simulated dict)."""
-
-    loan_id: str
-    disbursed_on: dt.date
-    grade: str | None
-    region: str | None
-    industry: str | None
-    energy_type: str | None
-    vehicle_price_fen: int
-    vehicle_age_years: float
-    collateral_value_fen: int
-    collateral_value_now_fen: int | None
-    insurance_expires_on: dt.date | None
-
-    @classmethod
-    def from_mapping(cls, row: Any) -> LoanFacts:
-        """From a ``loans`` row (attribute access) or a dict of its columns."""
-        get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-        return cls(loan_id=get("id"), disbursed_on=get("disbursed_on"), grade=get("grade"), region=get("region"),
-                   industry=get("industry"), energy_type=get("energy_type"),
-                   vehicle_price_fen=get("vehicle_price_fen"), vehicle_age_years=get("vehicle_age_years") or 0.0,
-                   collateral_value_fen=get("collateral_value_fen"),
-                   collateral_value_now_fen=get("collateral_value_now_fen"),
-                   insurance_expires_on=get("insurance_expires_on"))
-
-
-@dataclass(frozen=True, slots=True)
-class Signals:
-    """Vehicle and external signals of a loan on a date."""
-
-    ltv_now: float
-    excess_value_drop: float
-    value_now_fen: int | None
-    insurance_lapsed_days: int
-    region_flag: StressFlag | None
-    industry_flag: StressFlag | None
-
-
-def loan_signals(facts: LoanFacts, b: Behaviour, flags: dict[tuple[str, str], StressFlag]) -> Signals:
-    """The car's value against the debt and its expected path, insurance, and stress flags."""
-    value = facts.collateral_value_now_fen
-    age_now = facts.vehicle_age_years + (b.as_of - facts.disbursed_on).days / 365.25
-    expected = expected_value_fen(facts.collateral_value_fen, facts.energy_type, facts.vehicle_age_years, age_now)
-    ltv = b.outstanding_principal / value if value else 0.0
-    drop = max(0.0, 1.0 - value / expected) if value and expected else 0.0
-    lapsed = 0
-    if facts.insurance_expires_on is not None and facts.insurance_expires_on < b.as_of and b.outstanding_principal:
-        lapsed = (b.as_of - facts.insurance_expires_on).days
-    return Signals(
-        ltv_now=ltv, excess_value_drop=drop, value_now_fen=value, insurance_lapsed_days=lapsed,
-        region_flag=flags.get(("region", facts.region or "")),
-        industry_flag=flags.get(("industry", facts.industry or "")),
-    )
-
-
-def feature_vector(facts: LoanFacts, b: Behaviour, sig: Signals) -> list[float]:
-    """The model's inputs, in :data:`FEATURES` order (scaled to comparable ranges, capped)."""
-    return [
-        min(b.dpd, 120) / 30, max(-60, min(60, b.dpd_trend)) / 30, min(b.max_dpd_12m, 120) / 30,
-        float(b.missed_3m), float(b.partial_3m), float(b.missed_6m), float(b.partial_6m),
-        float(min(b.consecutive_missed, 6)), max(0.0, min(1.0, 1.0 - b.paid_ratio_3m)),
-        min(b.late_days_recent, 30.0) / 10, max(-30.0, min(30.0, b.lateness_drift)) / 10,
-        min(sig.ltv_now, 2.0), min(sig.excess_value_drop, 1.0), 1.0 if sig.insurance_lapsed_days > 0 else 0.0,
-        float(sig.region_flag.severity if sig.region_flag else 0), float(sig.industry_flag.severity if sig.industry_flag
-                                                                         else 0),
-        float(GRADE_ORDINAL.get(facts.grade or "", 2)), 1.0 if b.months_on_book < 18 else 0.0,
-    ]
 
 
 # --- the model ---------------------------------------------------------------------------------------
@@ -179,74 +123,6 @@ def load_model(models_dir: Path) -> EarlyWarningModel | None:
     """The shipped model, loaded once per directory; None if not trained yet (rules still run)."""
     path = models_dir / "lifecycle" / MODEL_FILE
     return EarlyWarningModel.load(path) if path.is_file() else None
-
-
-# --- rules -------------------------------------------------------------------------------------------
-class Reason(BaseModel):
-    """Why a loan is flagged."""
-
-    code: str
-    level: int
-    zh: str
-    en: str
-
-
-def rule_reasons(b: Behaviour, sig: Signals) -> list[Reason]:
-    """The rule triggers of a loan, each with the level it alone justifies."""
-    out: list[Reason] = []
-    if b.dpd > 60:
-        out.append(Reason(code="dpd_60", level=3, zh=f"已逾期{b.dpd}天（M3+）", en=f"{b.dpd} days past due (M3+)"))
-    elif b.dpd > 30:
-        out.append(Reason(code="dpd_30", level=2, zh=f"已逾期{b.dpd}天（M2）", en=f"{b.dpd} days past due (M2)"))
-    elif b.dpd > 3:
-        out.append(Reason(code="dpd_grace", level=1, zh=f"已逾期{b.dpd}天，超过3天宽限期",
-                          en=f"{b.dpd} days past due, beyond the 3-day grace period"))
-    if b.consecutive_missed >= 2:
-        out.append(Reason(code="consecutive_missed", level=3, zh=f"连续{b.consecutive_missed}期未还款",
-                          en=f"{b.consecutive_missed} instalments in a row with no payment"))
-    elif b.missed_6m >= 2:
-        out.append(Reason(code="missed_6m", level=2, zh=f"近6个月有{b.missed_6m}期未还款",
-                          en=f"{b.missed_6m} instalments with no payment in 6 months"))
-    elif b.missed_3m == 1:
-        out.append(Reason(code="missed_3m", level=1, zh="近3个月有1期未按时还款",
-                          en="one instalment missed in 3 months"))
-    if b.partial_3m >= 2:
-        out.append(Reason(code="partial_3m", level=2, zh=f"近3个月{b.partial_3m}次只还了部分金额",
-                          en=f"{b.partial_3m} partial payments in 3 months"))
-    elif b.partial_3m == 1:
-        out.append(Reason(code="partial_1", level=1, zh="近3个月有1次只还了部分金额",
-                          en="one partial payment in 3 months"))
-    if b.dpd > 3 and b.dpd_trend > 0 and b.dpd_30d_ago > 0:
-        out.append(Reason(code="dpd_rising", level=2, zh=f"逾期天数仍在上升（30天前{b.dpd_30d_ago}天）",
-                          en=f"days past due still rising (was {b.dpd_30d_ago} 30 days ago)"))
-    if b.lateness_drift >= 4 and b.late_days_recent >= 4:
-        out.append(Reason(code="lateness_drift", level=1,
-                          zh=f"还款明显推迟：近3期平均晚{b.late_days_recent:.0f}天（此前{b.late_days_before:.0f}天）",
-                          en=f"paying later: last 3 instalments {b.late_days_recent:.0f} days late on average "
-                             f"(before: {b.late_days_before:.0f})"))
-    if sig.ltv_now >= 1.0 and sig.value_now_fen:
-        out.append(Reason(code="underwater", level=1,
-                          zh=f"车辆估值{from_fen(sig.value_now_fen)}元已低于剩余本金{from_fen(b.outstanding_principal)}元",
-                          en=f"car valued at {from_fen(sig.value_now_fen)} yuan, below the "
-                             f"{from_fen(b.outstanding_principal)} yuan still owed"))
-    if sig.excess_value_drop >= 0.2:
-        out.append(Reason(code="value_drop", level=1,
-                          zh=f"车辆估值比正常折旧多下跌{sig.excess_value_drop:.0%}",
-                          en=f"car value {sig.excess_value_drop:.0%} below its normal depreciation path"))
-    if sig.insurance_lapsed_days > 0:
-        level = 2 if b.arrears > 0 or b.partial_3m or b.missed_3m else 1
-        out.append(Reason(code="insurance_lapsed", level=level, zh=f"车险已过期{sig.insurance_lapsed_days}天未续保",
-                          en=f"car insurance lapsed {sig.insurance_lapsed_days} days ago"))
-    behaviour_signal = any(r.code not in ("underwater", "value_drop") for r in out)
-    for flag in (sig.region_flag, sig.industry_flag):
-        if flag is None:
-            continue
-        name = INDUSTRY_ZH.get(flag.key, flag.key)
-        out.append(Reason(
-            code=f"{flag.kind}_stress", level=2 if behaviour_signal else 0,
-            zh=f"{'地区' if flag.kind == 'region' else '行业'}风险预警（{name}）：{flag.reason_zh}",
-            en=f"{flag.kind} stress flag ({flag.key}): {flag.reason_en}"))
-    return out
 
 
 _MODEL_REASON = {
@@ -432,74 +308,3 @@ def _write_history(s: Any, run_id: int, day: dt.date, ledgers: dict[str, Ledger]
             {"run_id": run_id, "from_month": m, "from_bucket": f, "to_bucket": t, "loans": c[0],
              "outstanding_fen": c[1]}
             for (m, f, t), c in rolls.items()])
-
-
-# --- training (simulated books) ----------------------------------------------------------------------
-def training_rows(catalogue: Any, *, n_loans: int, seed: int, as_of: dt.date) -> tuple[list[list[float]], list[int]]:
-    """Features and labels from one simulated book: loans not yet 90+ DPD at ``as_of`` → went bad within 6 months?"""
-    from assistant.lifecycle.ledger import Instalment, Payment
-    from assistant.lifecycle.simulate import FLAGS, generate
-
-    flags = {(f.kind, f.key): StressFlag(f.kind, f.key, f.severity, f.reason_zh, f.reason_en)
-             for f in FLAGS if add_months(as_of, f.start_months) <= as_of}
-    xs: list[list[float]] = []
-    ys: list[int] = []
-    for sim in generate(catalogue, n_loans, seed, as_of):
-        if sim.truth["bad_by_as_of"]:
-            continue
-        led = Ledger([Instalment(r["period"], r["due_on"], r["payment_fen"], r["principal_fen"], r["interest_fen"],
-                                 r["balance_fen"]) for r in sim.schedule],
-                     [Payment(e["paid_on"], e["amount_fen"], e["event_id"]) for e in sim.events])
-        facts = LoanFacts.from_mapping(sim.loan)
-        b = led.behaviour(as_of, facts.disbursed_on)
-        if b.outstanding_principal == 0 and b.arrears == 0:
-            continue
-        xs.append(feature_vector(facts, b, loan_signals(facts, b, flags)))
-        ys.append(sim.truth["goes_bad"])
-    return xs, ys
-
-
-def fit_model(xs: list[list[float]], ys: list[int], *, version: str,
-              target_precision: dict[int, float] | None = None) -> dict[str, Any]:
-    """Fit the logistic regression (scikit-learn, training only) and export it as JSON.
-
-    Level thresholds: the lowest probability at which the model's warnings on the training book reach the
-    target precision (level 3: 60 %, level 2: 35 %, level 1: 15 %).
-    """
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-
-    targets = target_precision or {3: 0.60, 2: 0.35, 1: 0.15}
-    x = np.asarray(xs, dtype=float)
-    y = np.asarray(ys, dtype=int)
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    clf = LogisticRegression(C=0.5, max_iter=2000)
-    clf.fit((x - mean) / scale, y)
-    p = clf.predict_proba((x - mean) / scale)[:, 1]
-    order = np.argsort(-p)
-    hits = np.cumsum(y[order])
-    precision = hits / np.arange(1, len(y) + 1)
-    thresholds: dict[str, float] = {}
-    for level, target in sorted(targets.items(), reverse=True):
-        ok = np.where(precision >= target)[0]
-        # the deepest cut that still meets the target (at least a handful of loans)
-        idx = int(ok[ok >= 4].max()) if (ok >= 4).any() else 4
-        thresholds[str(level)] = float(p[order][idx])
-    # keep the levels ordered even when the targets collide
-    t3 = thresholds["3"]
-    thresholds["2"] = min(thresholds["2"], t3 * 0.999)
-    thresholds["1"] = min(thresholds["1"], thresholds["2"] * 0.999)
-    return {
-        "version": version,
-        "features": list(FEATURES),
-        "mean": [round(float(v), 6) for v in mean],
-        "scale": [round(float(v), 6) for v in scale],
-        "coef": [round(float(v), 6) for v in clf.coef_[0]],
-        "intercept": round(float(clf.intercept_[0]), 6),
-        "thresholds": {k: round(v, 6) for k, v in thresholds.items()},
-        "target": "90+ days past due within 180 days",
-        "trained_on": f"simulated books ({len(y)} loans, {int(y.sum())} went bad) — not real customers",
-        "train_auc": round(float(roc_auc_score(y, p)), 4),
-    }

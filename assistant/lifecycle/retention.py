@@ -21,10 +21,10 @@ from sqlalchemy import case, func, select
 
 from assistant.domain.apr import APR_CONVENTION_EN, APR_CONVENTION_ZH, monthly_irr
 from assistant.domain.catalogue import Catalogue, FinanceProduct, Grade
-from assistant.domain.money import Money, Rate, fen, percent_str
+from assistant.domain.money import Money, Rate, fen, from_fen, percent_str
 from assistant.domain.quote import quote, quote_figures
 from assistant.errors import NotFound
-from assistant.lifecycle.book import LoanBook, from_fen, ppm_to_rate
+from assistant.lifecycle.book import LoanBook, ppm_to_rate
 from assistant.lifecycle.ledger import GRACE_DAYS, Behaviour, Ledger
 from assistant.storage.loans import LoanRow, LoanStateRow
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.domain.money import Money, Rate
+from assistant.domain.money import Money, Rate, round_hundreds
 from assistant.errors import ConfigurationError, InvalidInput
 from assistant.valuation.model import ResidualValueModel
 
@@ -19,7 +19,6 @@ APPRAISAL_NOTE_EN = (
     "is made; the appraisal report's value is the one that counts."
 )
 MAX_AGE_YEARS = 30
-_HUNDRED = Decimal("100")
 
 
 class Valuation(BaseModel):
@@ -34,11 +33,6 @@ class Valuation(BaseModel):
     interval_coverage: Rate
     model_version: str
     held_out_mape: Rate | None
-
-
-def _hundreds(value: float) -> Decimal:
-    """Round to 100 yuan: a valuation is not more precise than that."""
-    return (Decimal(repr(value)) / _HUNDRED).quantize(Decimal(1), rounding=ROUND_HALF_UP) * _HUNDRED
 
 
 class Valuator:
@@ -92,9 +86,9 @@ class Valuator:
         price = float(original_price)
         mape = model.metrics.get("mercedes_test_mape")
         return Valuation(
-            estimated_value=_hundreds(price * point),
-            value_low=_hundreds(price * low),
-            value_high=_hundreds(price * high),
+            estimated_value=round_hundreds(price * point),
+            value_low=round_hundreds(price * low),
+            value_high=round_hundreds(price * high),
             retention=Decimal(repr(round(point, 4))),
             interval_coverage=Decimal(repr(model.interval_coverage)),
             model_version=model.version,
