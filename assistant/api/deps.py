@@ -127,13 +127,23 @@ def _key_bucket(key: str) -> str:
     return "key:" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
+# The officer desk's login cookie (set by ``/desk/login``, HttpOnly, SameSite=Strict): staff pages call
+# the JSON API with it instead of a key in script-readable storage.
+DESK_COOKIE = "desk_key"
+
+
+def presented_key(request: Request) -> str:
+    """The caller's key: the ``X-API-Key`` header, else the desk's login cookie (a staff browser), else ""."""
+    return request.headers.get("x-api-key") or request.cookies.get(DESK_COOKIE, "")
+
+
 def check_api_key(request: Request, scope: str, key: str | None = None) -> str:
     """Return the caller's key if it is known and allowed ``scope``; 401/403/429 otherwise.
 
-    The key is the ``X-API-Key`` header unless ``key`` is given (a staff page's login cookie)."""
+    The key is the ``X-API-Key`` header, or the desk's login cookie, unless ``key`` is given."""
     keys = parse_api_keys(get_services(request).settings.api_keys)
     if key is None:
-        key = request.headers.get("x-api-key", "")
+        key = presented_key(request)
     if not key:
         raise Unauthorized("缺少或错误的API密钥（X-API-Key）", "missing or wrong API key (X-API-Key)")
     _refuse_locked_out(request)

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from assistant import __version__
-from assistant.api.deps import check_api_key
+from assistant.api.deps import DESK_COOKIE, check_api_key
 from assistant.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from assistant.web import STATIC_DIR, TEMPLATES_DIR
 
@@ -20,7 +20,6 @@ router = APIRouter(tags=["web"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 DESK_SCOPE = "copilot"
-DESK_COOKIE = "desk_key"
 _MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                 ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
 
@@ -80,7 +79,9 @@ async def desk_login(request: Request) -> Response:
     except (InvalidInput, Unauthorized, Forbidden) as exc:
         return _desk_login(request, exc.message)
     response = RedirectResponse("/desk", status_code=303)
-    response.set_cookie(DESK_COOKIE, key, httponly=True, samesite="strict", path="/desk",
+    # Path "/": the workbench calls the JSON API (/v1/applications…) with it. HttpOnly keeps it from
+    # scripts, SameSite=Strict from other sites' requests (no cross-site form can act as the officer).
+    response.set_cookie(DESK_COOKIE, key, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https", max_age=8 * 3600)
     return response
 
