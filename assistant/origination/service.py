@@ -120,14 +120,14 @@ class ApplicationService:
         record = self.store.get(application_id)
         risk = record.risk or self._score(record)
         fraud = self._fraud(record)
-        submitted = self._move(record, Action.SUBMIT, actor, reason, version, {"risk": risk, "fraud": fraud},
-                               {"scored": risk is not None and record.risk is None})
         assessment = fraud.assessment
-        data: dict[str, Any] = {"assessed": assessment is not None, "not_checked": fraud.not_checked}
+        # The submission's event carries the fraud check's outcome (codes only: the reasons are in the record).
+        checked: dict[str, Any] = {"assessed": assessment is not None, "not_checked": fraud.not_checked}
         if assessment is not None:
-            data.update(decision=assessment.decision.value, score=assessment.score,
-                        signals=[s.code for s in assessment.signals], model_version=assessment.model_version)
-        submitted = self._note(submitted, "fraud_check", SYSTEM, None, None, {}, data)
+            checked.update(decision=assessment.decision.value, score=assessment.score,
+                           signals=[s.code for s in assessment.signals], model_version=assessment.model_version)
+        submitted = self._move(record, Action.SUBMIT, actor, reason, version, {"risk": risk, "fraud": fraud},
+                               {"scored": risk is not None and record.risk is None, "fraud": checked})
         if assessment is not None and assessment.decision.value == "decline":
             # The checks recommend declining, but nobody is refused by a score alone: PIPL Art. 24 gives the
             # applicant the right to a person's decision and an explanation. The application goes to an
