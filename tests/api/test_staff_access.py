@@ -59,7 +59,7 @@ def test_the_desk_with_a_copilot_key_in_the_header(staff: TestClient) -> None:
     assert staff.get("/desk", headers={"X-API-Key": "guessed"}).status_code == 401
 
 
-def test_the_desk_login_sets_an_httponly_cookie_for_the_desk_only(tmp_path: Path) -> None:
+def test_the_desk_login_sets_an_httponly_strict_cookie(tmp_path: Path) -> None:
     settings = tiny_settings(tmp_path, api_keys=[f"{DESK_AGENT}:copilot", f"{PARTNER}:score"])
     with TestClient(create_app(settings, Services(settings))) as client:
         wrong = client.post("/desk/login", data={"key": PARTNER}, follow_redirects=False)
@@ -67,7 +67,7 @@ def test_the_desk_login_sets_an_httponly_cookie_for_the_desk_only(tmp_path: Path
         res = client.post("/desk/login", data={"key": DESK_AGENT}, follow_redirects=False)
         assert res.status_code == 303 and res.headers["location"] == "/desk"
         cookie = res.headers["set-cookie"]
-        assert "desk_key=" in cookie and "HttpOnly" in cookie and "Path=/desk" in cookie
+        assert "desk_key=" in cookie and "HttpOnly" in cookie and "Path=/;" in cookie
         assert "samesite=strict" in cookie.lower()
         page = client.get("/desk")  # the cookie is sent back by the client
         assert page.status_code == 200 and 'id="transcript"' in page.text and DESK_AGENT not in page.text
