@@ -15,7 +15,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assistant.api.deps import check_api_key, get_services, presented_key, require_scope
+from assistant.api.deps import check_api_key, get_services, open_access, presented_key, require_scope
 from assistant.apikeys import parse_api_keys
 from assistant.documents.store import api_key_id
 from assistant.domain.application_state import Actor, Status
@@ -267,3 +267,30 @@ def get_queue(request: Request, status: list[Status] | None = Query(None, max_le
     records, total = get_services(request).applications.store.queue(status, limit=limit, offset=offset,
                                                                     fraud_flagged=fraud == "flagged")
     return QueuePage(items=[queue_item(r) for r in records], total=total, limit=limit, offset=offset)
+
+
+# ---------------------------------------------------------------------------------------------- customer
+class SessionApplication(BaseModel):
+    """The chat session's application as its customer may see it: no risk, no fraud, no personal data."""
+
+    application_id: str
+    reference: str
+    status: str
+    status_label_zh: str
+    customer_message: str
+
+
+@router.get("/v1/chat/{session_id}/application", response_model=SessionApplication,
+            dependencies=[Depends(open_access("chat"))])
+def get_session_application(session_id: str, request: Request, lang: Literal["zh", "en"] = "zh") -> Any:
+    """The newest application of this chat session (the session id is the customer's bearer of access);
+    404 when the session has none yet — the web chat then says to finish an application first."""
+    services = get_services(request)
+    if len(session_id) > 64 or not services.session_store.exists(session_id):
+        raise NotFound("会话不存在或已过期", "no such session, or it has expired")
+    record = services.applications.latest_for_session(session_id)
+    if record is None:
+        raise NotFound("该会话还没有贷款申请", "this session has no loan application yet", code="no_application")
+    view = application_view(record, staff=False, message=services.applications.customer_status(record, lang))
+    return SessionApplication(application_id=view.application_id, reference=view.reference, status=view.status,
+                              status_label_zh=view.status_label_zh, customer_message=view.customer_message or "")
