@@ -182,8 +182,8 @@ def test_submission_runs_the_fraud_checks_for_staff_eyes_only(api: TestClient) -
     assessment = fraud["assessment"]
     assert assessment["decision"] in ("pass", "review") and 0 <= assessment["score"] <= 1
     assert assessment["model_version"] and fraud["not_checked"] == []
-    submit = [e for e in api.app.state.services.applications.store.events(app["application_id"])
-              if e.action == "submit"][0]
+    submit = next(e for e in api.app.state.services.applications.store.events(app["application_id"])
+              if e.action == "submit")
     assert submit.data["fraud"]["assessed"] is True and submit.data["fraud"]["decision"] == assessment["decision"]
     assert "fraud" not in api.get(path, headers=DEALER).text.replace('"fraud":null', "")
 
@@ -200,7 +200,7 @@ def test_a_fraud_decline_goes_to_an_officer_and_the_flagged_queue(api: TestClien
     assert view["fraud"]["assessment"]["decision"] == "decline"
     codes = [s["code"] for s in view["fraud"]["assessment"]["signals"]]
     assert "VELOCITY_ID_PHONES_30D" in codes
-    review = [e for e in view["events"] if e["action"] == "start_review"][0]
+    review = next(e for e in view["events"] if e["action"] == "start_review")
     assert review["actor"] == "system" and "VELOCITY_ID_PHONES_30D" in review["reason"]
     flagged = api.get("/v1/applications", params={"fraud": "flagged", "status": ["submitted", "under_review"]},
                       headers=OFFICER).json()

@@ -23,6 +23,9 @@
     monthly_income: "月收入", age: "年龄", employment_type: "职业类型", vehicle_price: "车价",
     figures_out_of_range: "数据超出检查范围",
   };
+  const FIELD_ZH = { name: "姓名", sex: "性别", ethnicity: "民族", birth_date: "出生日期", address: "住址",
+    id_number: "身份证号", issuer: "签发机关", valid_from: "有效期起", valid_to: "有效期至",
+    licence_number: "驾驶证号", vehicle_class: "准驾车型" };
   let queue = "submitted";
   let current = null;
 
@@ -57,8 +60,38 @@
     return node;
   }
 
+  /* A handed-off chat: with the copilot on this desk, a click analyses that session there. */
+  function handoffItem(h) {
+    const when = new Date(h.updated_at).toLocaleString("zh-CN", { hour12: false });
+    const node = el("li", { class: "queue-item handoff-item", dataset: { session: h.session_id } },
+      el("div", { class: "queue-head" }, el("strong", {}, "转人工"), ` · ${h.channel} · ${when}`),
+      el("div", { class: "queue-badges" }, h.reason ? el("span", { class: "badge" }, `原因：${h.reason}`) : null,
+        h.application_reference ? el("span", { class: "badge" },
+          `申请 ${h.application_reference}（${STATUS_ZH[h.application_status] || h.application_status}）`) : null),
+      el("div", { class: "session-id" }, `会话 ${h.session_id}`));
+    node.addEventListener("click", () => {
+      const sid = $("session-id");
+      if (!sid) return;
+      sid.value = h.session_id;
+      $("transcript").value = "";
+      $("analyse").click();
+      sid.scrollIntoView({ behavior: "smooth" });
+    });
+    return node;
+  }
+
   async function loadQueue() {
     $("case-error").textContent = "";
+    if (queue === "handoffs") {
+      try {
+        const items = await api("/v1/handoffs?limit=50");
+        $("queue-total").textContent = `共 ${items.length} 个会话`;
+        $("queue").replaceChildren(...(items.length ? items.map(handoffItem) : [el("li", { class: "empty" }, "暂无")]));
+      } catch (err) {
+        $("queue-total").textContent = err.message;
+      }
+      return;
+    }
     try {
       const page = await api(`/v1/applications?${QUEUES[queue]}&limit=50`);
       $("queue-total").textContent = `共 ${page.total} 件`;
@@ -93,7 +126,7 @@
     return el("div", {},
       ...docs.documents.map((d) => el("div", { class: "doc", dataset: { kind: d.kind } },
         el("strong", {}, KIND[d.kind] || d.kind),
-        el("dl", {}, Object.entries(d.fields).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])))),
+        el("dl", {}, Object.entries(d.fields).flatMap(([k, v]) => [el("dt", {}, FIELD_ZH[k] || k), el("dd", {}, v)])))),
       el("ul", { class: "mismatches" }, docs.mismatches.map((m) =>
         el("li", { class: "mismatch", dataset: { code: m.code } }, m.message))));
   }
