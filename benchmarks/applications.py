@@ -1,7 +1,6 @@
 """Benchmark: the officer desk's queue over 10,000 loan applications.
 
-Run: python benchmarks/applications.py [--n 10000] [--pages 200] [--database-url URL] 2>/dev/null
-(stderr carries the per-request log lines.)
+Run: python benchmarks/applications.py [--n 10000] [--pages 200] [--database-url URL]
 Creates ``--n`` applications through the store (each one transaction: the row, personal data encrypted,
 and its ``create`` event; statuses spread as a working book: mostly final, a few hundred open), then times
 ``GET /v1/applications``'s query — one page of 50 for a status, with the total — at several offsets, per
@@ -73,7 +72,8 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-applications-"))
     settings = Settings(data_dir=data_dir, database_url=args.database_url, _env_file=None,  # type: ignore[call-arg]
-                        api_keys=[f"{OFFICER_KEY}:underwriting"], rate_limit_per_minute=1_000_000)
+                        api_keys=[f"{OFFICER_KEY}:underwriting"], rate_limit_per_minute=1_000_000,
+                        log_level="WARNING")  # not a log line per timed request
     services = Services(settings)
     service = services.applications
     store = service.store
