@@ -30,6 +30,7 @@ from sqlalchemy import text
 from assistant.api.app import create_app
 from assistant.domain.application_state import Actor, Status
 from assistant.fraud import Decision, FraudAssessment, Severity, Signal
+from assistant.logs import configure_logging
 from assistant.origination.models import ConsentIn, FraudCheck, LoanTerms, PersonalData
 from assistant.origination.store import ApplicationRecord, Event
 from assistant.services import Services
@@ -72,8 +73,8 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-applications-"))
     settings = Settings(data_dir=data_dir, database_url=args.database_url, _env_file=None,  # type: ignore[call-arg]
-                        api_keys=[f"{OFFICER_KEY}:underwriting"], rate_limit_per_minute=1_000_000,
-                        log_level="WARNING")  # not a log line per timed request
+                        api_keys=[f"{OFFICER_KEY}:underwriting"], rate_limit_per_minute=1_000_000)
+    configure_logging("WARNING", json=False)  # not a log line per timed request
     services = Services(settings)
     service = services.applications
     store = service.store
