@@ -23,6 +23,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,14 @@ class SessionStore:
         """True when the session is known."""
         with self._sessions() as db:
             return db.get(ChatSessionRow, session_id) is not None
+
+    def handed_off(self, limit: int = 50) -> list[tuple[SessionState, datetime]]:
+        """The sessions handed to a person (``handoff``), most recently active first, with that time: the
+        desk's queue of chats to pick up."""
+        with self._sessions() as db:
+            rows = db.scalars(select(ChatSessionRow).where(ChatSessionRow.handoff == 1)
+                              .order_by(ChatSessionRow.updated_at.desc()).limit(limit)).all()
+            return [(self._state_of(row), row.updated_at) for row in rows]
 
     def save(self, state: SessionState, messages: Messages, *, version: int | None) -> None:
         """Persist the state and append ``(role, text, intent)`` messages in one transaction, if the

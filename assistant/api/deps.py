@@ -8,8 +8,9 @@ Access policy (partner vs customer):
   endpoints) and knowledge-base search are rate-limited per client address, chat also per session id
   (``session_rate_limit_per_minute``).
 - staff endpoints need ``X-API-Key`` with their scope: ``/metrics`` (``metrics``), the agent desk page
-  ``/desk`` (``copilot``; from a browser, the key typed once into its login form is kept in an HttpOnly
-  cookie), the loan book (``lifecycle``). With no keys configured they answer 401, like every keyed route.
+  ``/desk`` (``copilot`` or ``underwriting``; from a browser, the key typed once into its login form is kept
+  in an HttpOnly, SameSite=Strict cookie, which every keyed route accepts in place of the header — the
+  officer workbench calls ``/v1/applications`` with it), the loan book (``lifecycle``). With no keys configured they answer 401, like every keyed route.
 - partner endpoints need ``X-API-Key`` with the matching scope: ``score`` and ``match`` (the credit
   model and the dealer's offers are not for anonymous probing), ``copilot``, and ``documents`` when not
   asked by the customer's own session. Missing or unknown key → 401, key without the scope → 403, over
@@ -127,13 +128,23 @@ def _key_bucket(key: str) -> str:
     return "key:" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
+# The officer desk's login cookie (set by ``/desk/login``, HttpOnly, SameSite=Strict): staff pages call
+# the JSON API with it instead of a key in script-readable storage.
+DESK_COOKIE = "desk_key"
+
+
+def presented_key(request: Request) -> str:
+    """The caller's key: the ``X-API-Key`` header, else the desk's login cookie (a staff browser), else ""."""
+    return request.headers.get("x-api-key") or request.cookies.get(DESK_COOKIE, "")
+
+
 def check_api_key(request: Request, scope: str, key: str | None = None) -> str:
     """Return the caller's key if it is known and allowed ``scope``; 401/403/429 otherwise.
 
-    The key is the ``X-API-Key`` header unless ``key`` is given (a staff page's login cookie)."""
+    The key is the ``X-API-Key`` header, or the desk's login cookie, unless ``key`` is given."""
     keys = parse_api_keys(get_services(request).settings.api_keys)
     if key is None:
-        key = request.headers.get("x-api-key", "")
+        key = presented_key(request)
     if not key:
         raise Unauthorized("缺少或错误的API密钥（X-API-Key）", "missing or wrong API key (X-API-Key)")
     _refuse_locked_out(request)

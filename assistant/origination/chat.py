@@ -79,7 +79,8 @@ def _open_for_session(service: Any, session_id: str) -> ApplicationRecord | None
 
 def create_from_session(service: Any, session_id: str, *, actor: Actor, channel: str | None = None,
                         personal: PersonalData | None = None, consents: tuple[ConsentIn, ...] = (),
-                        api_key_id: str | None = None) -> tuple[ApplicationRecord, bool]:
+                        api_key_id: str | None = None, device_id: str | None = None
+                        ) -> tuple[ApplicationRecord, bool]:
     """A draft from the session's quoted terms, profile and consent; ``(application, created)``.
 
     The session's open application, when it has one, is returned instead (a double submit makes one)."""
@@ -98,7 +99,7 @@ def create_from_session(service: Any, session_id: str, *, actor: Actor, channel:
     record = service.create(terms, actor=actor, channel=channel or state.channel,
                             profile=profile_from_slots(state.slots), personal=personal, consents=given,
                             session_id=session_id, api_key_id=api_key_id,
-                            risk=_risk(state.last_decision), reason="from_chat_session")
+                            risk=_risk(state.last_decision), reason="from_chat_session", device_id=device_id)
     return record, True
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assistant.documents.application import VehicleInfo, id_number_valid
 from assistant.domain.limits import AmountYuan, AnnualRate, Int, LoanYuan, MonthlyYuan, PriceYuan, WealthYuan
 from assistant.domain.schedule import Method, RateType
+from assistant.fraud.models import FraudAssessment
 from assistant.scoring.features import EmploymentType, HomeStatus, MaritalStatus
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -27,6 +28,16 @@ CONSENT_TEXT: dict[str, tuple[str, str]] = {
     "personal_info": ("为办理本次贷款处理本人的个人信息", "processing my personal data for this loan"),
     "esign": ("以电子签名方式签署借款合同", "signing the loan contract by electronic signature"),
 }
+
+
+class CollateralFacts(BaseModel):
+    """A used or pledged car's facts for the valuation model: its new price, age and odometer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    original_price: PriceYuan = Field(description="新车指导价（元）")
+    age_years: float = Field(ge=0, le=30, allow_inf_nan=False, description="车龄（年）")
+    mileage_km: Int = Field(ge=0, le=1_000_000, description="表显里程（公里）")
 
 
 class LoanTerms(BaseModel):
@@ -44,6 +55,7 @@ class LoanTerms(BaseModel):
     upfront_fees: AmountYuan | None = None
     product_id: str | None = Field(default=None, max_length=64)
     vehicle: VehicleInfo | None = None
+    collateral: CollateralFacts | None = Field(default=None, description="二手车/车抵贷：估值所需的车辆信息")
     # Computed by the money core when the application is made (never taken from the caller).
     apr: Decimal | None = None
     monthly_payment: Decimal | None = None
@@ -156,6 +168,25 @@ class RiskOutcome(BaseModel):
     model_version: str | None = None
     scored_at: dt.datetime
     source: Literal["chat", "submit"] = "submit"
+
+
+class FraudCheck(BaseModel):
+    """The anti-fraud assessment taken on submission, and what it could not check (staff only).
+
+    ``assessment`` is None when the application lacks what every check needs (income, age, employment,
+    the car's price): ``not_checked`` says what was missing. Identifiers an application lacks (a chat
+    application has no phone) are listed too: the checks ran, but nothing could match on them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    assessment: FraudAssessment | None = None
+    not_checked: list[str] = Field(default_factory=list)
+    checked_at: dt.datetime
+
+    @property
+    def decision(self) -> str | None:
+        """pass | review | decline, or None when not assessed."""
+        return self.assessment.decision.value if self.assessment else None
 
 
 class Decision(BaseModel):

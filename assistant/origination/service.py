@@ -22,6 +22,7 @@ from assistant.logs import get_logger
 from assistant.origination.models import (
     ConsentIn,
     Decision,
+    FraudCheck,
     LoanTerms,
     PersonalData,
     RiskOutcome,
@@ -53,13 +54,16 @@ class ApplicationService:
     def create(self, terms: LoanTerms, *, actor: Actor, channel: str, profile: dict[str, Any] | None = None,
                personal: PersonalData | None = None, consents: Sequence[ConsentIn] = (),
                session_id: str | None = None, api_key_id: str | None = None, risk: RiskOutcome | None = None,
-               reason: str | None = None) -> ApplicationRecord:
-        """A new ``draft`` application; its APR and monthly payment are computed here, never taken as given."""
+               reason: str | None = None, device_id: str | None = None) -> ApplicationRecord:
+        """A new ``draft`` application; its APR and monthly payment are computed here, never taken as given.
+
+        ``device_id`` (the submitting device's fingerprint) is kept only as a keyed hash."""
         now = _now()
         record = ApplicationRecord(
             id=uuid.uuid4().hex, status=Status.DRAFT, channel=channel, session_id=session_id, api_key_id=api_key_id,
             terms=self.priced(terms), profile=dict(profile or {}), personal=personal,
             consents=[consent_record(c, channel, now) for c in consents], risk=risk, created_at=now, updated_at=now,
+            device_hash=self.store.keyed_hash("device", device_id) if device_id else None,
         )
         event = Event("create", None, Status.DRAFT.value, actor, reason,
                       {"channel": channel, "consents": [c.purpose for c in record.consents]})
@@ -69,12 +73,13 @@ class ApplicationService:
 
     def create_from_session(self, session_id: str, *, actor: Actor, channel: str | None = None,
                             personal: PersonalData | None = None, consents: Sequence[ConsentIn] = (),
-                            api_key_id: str | None = None) -> tuple[ApplicationRecord, bool]:
+                            api_key_id: str | None = None, device_id: str | None = None
+                            ) -> tuple[ApplicationRecord, bool]:
         """A draft from a chat session's quoted terms (or its open application); ``(record, created)``."""
         from assistant.origination.chat import create_from_session
 
         return create_from_session(self, session_id, actor=actor, channel=channel, personal=personal,
-                                   consents=tuple(consents), api_key_id=api_key_id)
+                                   consents=tuple(consents), api_key_id=api_key_id, device_id=device_id)
 
     def open_for_review(self, state: Any, applicant: dict[str, Any], score: dict[str, Any],
                         application: dict[str, Any] | None, channel: str) -> ApplicationRecord:
@@ -114,8 +119,30 @@ class ApplicationService:
         """Draft → submitted; scored by the risk model when the applicant consented to an assessment."""
         record = self.store.get(application_id)
         risk = record.risk or self._score(record)
-        return self._move(record, Action.SUBMIT, actor, reason, version, {"risk": risk},
-                          {"scored": risk is not None and record.risk is None})
+        fraud = self._fraud(record)
+        assessment = fraud.assessment
+        # The submission's event carries the fraud check's outcome (codes only: the reasons are in the record).
+        checked: dict[str, Any] = {"assessed": assessment is not None, "not_checked": fraud.not_checked}
+        if assessment is not None:
+            checked.update(decision=assessment.decision.value, score=assessment.score,
+                           signals=[s.code for s in assessment.signals], model_version=assessment.model_version)
+        submitted = self._move(record, Action.SUBMIT, actor, reason, version, {"risk": risk, "fraud": fraud},
+                               {"scored": risk is not None and record.risk is None, "fraud": checked})
+        if assessment is not None and assessment.decision.value == "decline":
+            # The checks recommend declining, but nobody is refused by a score alone: PIPL Art. 24 gives the
+            # applicant the right to a person's decision and an explanation. The application goes to an
+            # officer's review with the signals as the reason; the officer declines (with reasons the
+            # customer reads) or not.
+            why = "；".join(f"{s.code} {s.zh}" for s in assessment.signals) or "fraud score"
+            submitted = self._move(submitted, Action.START_REVIEW, SYSTEM, f"反欺诈建议拒绝，转人工审核：{why}",
+                                   None, None, {"fraud_decision": "decline",
+                                                "signals": [s.code for s in assessment.signals]})
+        return submitted
+
+    def _fraud(self, record: ApplicationRecord) -> FraudCheck:
+        from assistant.origination.fraud_check import check
+
+        return check(self.services, record, _now())
 
     def start_review(self, application_id: str, *, actor: Actor, version: int | None = None,
                      reason: str | None = None) -> ApplicationRecord:
@@ -174,6 +201,18 @@ class ApplicationService:
                           {"personal": merged, "consents": [*record.consents, *stored]},
                           {"personal_fields": sorted(personal.model_dump(exclude_none=True)) if personal else [],
                            "consents": [c.purpose for c in stored], "channel": channel})
+
+    def document_received(self, application_id: str, *, kind: str, document_id: str, mismatches: Sequence[str],
+                          actor: Actor) -> ApplicationRecord:
+        """Record an uploaded document on the application; ``requested`` says it answers an officer's
+        "request documents" (the officer's queue shows the application has news)."""
+        record = self.store.get(application_id)
+        requested = record.decision is not None and record.decision.outcome == "request_documents"
+        return self._note(record, "document_received", actor, None, None, {},
+                          {"kind": kind, "document_id": document_id, "mismatches": list(mismatches),
+                           "requested": requested,
+                           "requested_documents": list(record.decision.documents) if requested and record.decision
+                           else []})
 
     def pull_credit_report(self, application_id: str, *, actor: Actor,
                            version: int | None = None) -> ApplicationRecord:

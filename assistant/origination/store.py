@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.documents.application import mask_id_number
 from assistant.domain.application_state import Actor, Status
 from assistant.errors import Conflict, NotFound
-from assistant.origination.models import ConsentRecord, Decision, LoanTerms, PersonalData, RiskOutcome
+from assistant.fraud.models import PriorApplication
+from assistant.origination.models import ConsentRecord, Decision, FraudCheck, LoanTerms, PersonalData, RiskOutcome
 from assistant.origination.providers import CreditReport, SignedDocument
 from assistant.storage.applications import ApplicationEventRow, ApplicationRow
 from assistant.storage.crypto import Cipher
@@ -50,6 +51,8 @@ class ApplicationRecord(BaseModel):
     personal: PersonalData | None = None
     consents: list[ConsentRecord] = []
     risk: RiskOutcome | None = None
+    device_hash: str | None = None  # keyed hash of the submitting device (never the device id itself)
+    fraud: FraudCheck | None = None
     decision: Decision | None = None
     credit_report: CreditReport | None = None
     contract: dict[str, Any] | None = None
@@ -97,10 +100,15 @@ class ApplicationStore:
         self._sessions = sessions
         self._cipher = cipher
 
+    def keyed_hash(self, kind: str, value: str, key: bytes | None = None) -> str:
+        """Keyed HMAC-SHA256 (hex) of an identifier — ``borrower`` (ID number), ``phone``, ``device``: finds a
+        person's applications, and feeds the anti-fraud velocity checks, without storing the identifier."""
+        return hmac.new(key or self._cipher.keys[0], f"applications.{kind}:".encode() + value.encode(),
+                        hashlib.sha256).hexdigest()
+
     def borrower_hmac(self, id_number: str, key: bytes | None = None) -> str:
         """Keyed hash of an ID number: finds a person's applications without storing the number."""
-        return hmac.new(key or self._cipher.keys[0], b"applications.borrower:" + id_number.encode(),
-                        hashlib.sha256).hexdigest()
+        return self.keyed_hash("borrower", id_number, key)
 
     # ------------------------------------------------------------------ writing
     def insert(self, record: ApplicationRecord, event: Event) -> ApplicationRecord:
@@ -130,12 +138,15 @@ class ApplicationStore:
     def _columns(self, r: ApplicationRecord) -> dict[str, Any]:
         personal = r.personal
         id_number = personal.id_number if personal else None
+        phone = personal.phone if personal else None
         return {
             "status": r.status.value, "channel": r.channel, "session_id": r.session_id, "api_key_id": r.api_key_id,
             "terms": _json(r.terms), "profile": _json(r.profile) or "{}",
             "personal_encrypted": self._cipher.encrypt(_json(personal) or "") if personal else None,
             "borrower_id_masked": mask_id_number(id_number) if id_number else None,
             "borrower_id_hmac": self.borrower_hmac(id_number) if id_number else None,
+            "phone_hmac": self.keyed_hash("phone", phone) if phone else None, "device_hmac": r.device_hash,
+            "fraud": _json(r.fraud), "fraud_decision": r.fraud.decision if r.fraud else None,
             "consents": _json([c.model_dump(mode="json") for c in r.consents]) or "[]",
             "risk": _json(r.risk), "risk_decision": r.risk.decision if r.risk else None,
             "decision": _json(r.decision),
@@ -175,16 +186,23 @@ class ApplicationStore:
                       reason=r.reason, data=json.loads(r.data or "{}"), version=r.version, at=_aware(r.at))
                 for r in rows]
 
-    def queue(self, status: Status | None, *, limit: int, offset: int,
-              api_key_id: str | None = None) -> tuple[list[ApplicationRecord], int]:
+    def queue(self, status: Status | list[Status] | None, *, limit: int, offset: int,
+              api_key_id: str | None = None, fraud_flagged: bool = False) -> tuple[list[ApplicationRecord], int]:
         """One page of applications (oldest first: the desk works first come, first served) and the total.
 
-        Rides the ``(status, created_at)`` index; personal data is not decrypted for a listing."""
+        ``status``: one or several; ``fraud_flagged``: only those the anti-fraud checks sent to review or
+        recommended declining. Rides the ``(status, created_at)`` / ``(fraud_decision, created_at)``
+        indexes; personal data is not decrypted for a listing."""
         query = select(ApplicationRow)
         count = select(func.count()).select_from(ApplicationRow)
-        if status is not None:
-            query = query.where(ApplicationRow.status == status.value)
-            count = count.where(ApplicationRow.status == status.value)
+        statuses = [status] if isinstance(status, Status) else list(status or [])
+        if statuses:
+            values = [s.value for s in statuses]
+            query = query.where(ApplicationRow.status.in_(values))
+            count = count.where(ApplicationRow.status.in_(values))
+        if fraud_flagged:
+            query = query.where(ApplicationRow.fraud_decision.in_(("review", "decline")))
+            count = count.where(ApplicationRow.fraud_decision.in_(("review", "decline")))
         if api_key_id is not None:
             query = query.where(ApplicationRow.api_key_id == api_key_id)
             count = count.where(ApplicationRow.api_key_id == api_key_id)
@@ -193,6 +211,27 @@ class ApplicationStore:
             rows = db.scalars(query).all()
             total = int(db.scalar(count) or 0)
             return [self._record(row, decrypt=False) for row in rows], total
+
+    def priors(self, *, id_hash: str | None, phone_hash: str | None, device_hash: str | None,
+               since: dt.datetime, exclude: str) -> list[PriorApplication]:
+        """Applications since ``since`` sharing the ID, phone or device hash (the fraud velocity checks' input).
+
+        A row lacking a phone or ID hash gets a stand-in keyed on its own id: it can match nothing, which is
+        what an unknown identifier should do (the checks compare hashes, they must not see "None = None")."""
+        keys = [(ApplicationRow.borrower_id_hmac, id_hash), (ApplicationRow.phone_hmac, phone_hash),
+                (ApplicationRow.device_hmac, device_hash)]
+        clauses = [column == value for column, value in keys if value]
+        if not clauses:
+            return []
+        query = (select(ApplicationRow.id, ApplicationRow.borrower_id_hmac, ApplicationRow.phone_hmac,
+                        ApplicationRow.device_hmac, ApplicationRow.created_at)
+                 .where(or_(*clauses), ApplicationRow.created_at >= since, ApplicationRow.id != exclude)
+                 .order_by(ApplicationRow.created_at).limit(500))
+        with self._sessions() as db:
+            rows = db.execute(query).all()
+        return [PriorApplication(application_id=r.id, id_hash=r.borrower_id_hmac or self.keyed_hash("none", r.id),
+                                 phone_hash=r.phone_hmac or self.keyed_hash("none", r.id), device_id=r.device_hmac,
+                                 created_at=_aware(r.created_at)) for r in rows]
 
     def _record(self, row: ApplicationRow, *, decrypt: bool = True) -> ApplicationRecord:
         personal = None
@@ -208,7 +247,8 @@ class ApplicationStore:
             api_key_id=row.api_key_id, terms=LoanTerms.model_validate_json(row.terms),
             profile=json.loads(row.profile or "{}"), personal=personal,
             consents=[ConsentRecord.model_validate(c) for c in json.loads(row.consents or "[]")],
-            risk=RiskOutcome.model_validate_json(row.risk) if row.risk else None,
+            risk=RiskOutcome.model_validate_json(row.risk) if row.risk else None, device_hash=row.device_hmac,
+            fraud=FraudCheck.model_validate_json(row.fraud) if row.fraud else None,
             decision=Decision.model_validate_json(row.decision) if row.decision else None,
             credit_report=report, contract=json.loads(row.contract) if row.contract else None,
             signature=SignedDocument.model_validate_json(row.signature) if row.signature else None,

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.domain.application_state import LABELS
-from assistant.origination.models import ConsentRecord, Decision, LoanTerms, RiskOutcome
+from assistant.origination.models import ConsentRecord, Decision, FraudCheck, LoanTerms, RiskOutcome
 from assistant.origination.providers import CreditReport, SignedDocument
 from assistant.origination.service import actions_for
 from assistant.origination.status import reference
@@ -46,6 +46,7 @@ class ApplicationView(BaseModel):
     risk: RiskOutcome | None = None
     decision: Decision | None = None
     credit_report: CreditReport | None = Field(default=None, description="Staff only")
+    fraud: FraudCheck | None = Field(default=None, description="Staff only: the anti-fraud assessment")
     contract: dict[str, Any] | None = None
     signature: SignedDocument | None = None
     next_actions: list[str]
@@ -69,6 +70,11 @@ class QueueItem(BaseModel):
     vehicle: str | None
     risk_decision: str | None
     risk_grade: str | None
+    risk_score: int | None = None
+    risk_reasons: list[str] = Field(default_factory=list)
+    fraud_decision: str | None = None
+    fraud_score: float | None = None
+    fraud_signals: list[dict[str, str]] = Field(default_factory=list, description="code, severity, zh")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -91,7 +97,8 @@ def application_view(record: ApplicationRecord, *, staff: bool, events: list[Eve
         status_label_en=en, version=record.version, channel=record.channel,
         from_chat_session=record.session_id is not None, terms=record.terms, profile=record.profile,
         personal=record.personal.masked() if record.personal else None, consents=record.consents, risk=record.risk,
-        decision=record.decision, credit_report=record.credit_report if staff else None, contract=record.contract,
+        decision=record.decision, credit_report=record.credit_report if staff else None,
+        fraud=record.fraud if staff else None, contract=record.contract,
         signature=record.signature, next_actions=actions_for(record), customer_message=message,
         created_at=record.created_at, updated_at=record.updated_at,
         events=None if events is None else [
@@ -101,8 +108,9 @@ def application_view(record: ApplicationRecord, *, staff: bool, events: list[Eve
 
 
 def queue_item(record: ApplicationRecord) -> QueueItem:
-    """The queue line of ``record``."""
+    """The queue line of ``record`` (for staff: it carries the fraud signals)."""
     t = record.terms
+    fraud = record.fraud.assessment if record.fraud else None
     vehicle = f"{t.vehicle.brand} {t.vehicle.series}" if t.vehicle else None
     return QueueItem(application_id=record.id, reference=reference(record.id), status=record.status.value,
                      channel=record.channel, principal=str(t.principal), term_months=t.term_months,
@@ -110,4 +118,10 @@ def queue_item(record: ApplicationRecord) -> QueueItem:
                      apr=str(t.apr) if t.apr is not None else None, vehicle=vehicle,
                      risk_decision=record.risk.decision if record.risk else None,
                      risk_grade=record.risk.grade if record.risk else None,
+                     risk_score=record.risk.score if record.risk else None,
+                     risk_reasons=list(record.risk.reasons) if record.risk else [],
+                     fraud_decision=fraud.decision.value if fraud else None,
+                     fraud_score=fraud.score if fraud else None,
+                     fraud_signals=[{"code": s.code, "severity": s.severity.value, "zh": s.zh}
+                                    for s in fraud.signals] if fraud else [],
                      created_at=record.created_at, updated_at=record.updated_at)

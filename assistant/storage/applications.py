@@ -2,7 +2,8 @@
 
 Personal data is never in clear: the borrower's name, ID number, phone and address are one encrypted
 JSON (``personal_encrypted``, ``Services.cipher``), the ID number is also kept masked (for staff) and as a
-keyed HMAC (to find a person's applications on request); the credit report is encrypted too. Loan terms,
+keyed HMAC (to find a person's applications on request) — as are the phone number and the device
+(the anti-fraud velocity checks join on them); the credit report is encrypted too. Loan terms,
 the (non-identifying) applicant profile, consents and the risk outcome are plain JSON, read by the desk.
 
 ``version`` counts the row's writes: every update is a compare-and-swap on it
@@ -30,7 +31,8 @@ class ApplicationRow(Base):
     __tablename__ = "loan_applications"
     # The queue's order is (created_at, id): both indexes end with id, so no page needs a sort.
     __table_args__ = (Index("ix_loan_applications_status_created", "status", "created_at", "id"),
-                      Index("ix_loan_applications_created", "created_at", "id"))
+                      Index("ix_loan_applications_created", "created_at", "id"),
+                      Index("ix_loan_applications_fraud_created", "fraud_decision", "created_at", "id"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), default="draft")
@@ -42,9 +44,14 @@ class ApplicationRow(Base):
     personal_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     borrower_id_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
     borrower_id_hmac: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # Keyed HMACs of the phone number and the submitting device (the fraud velocity checks' join keys).
+    phone_hmac: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    device_hmac: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     consents: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of consent records
     risk: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: decision, grade, PD, score, reasons
     risk_decision: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    fraud: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: the anti-fraud assessment (staff only)
+    fraud_decision: Mapped[str | None] = mapped_column(String(8), nullable=True)  # pass | review | decline
     decision: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: conditions / reasons / documents
     credit_report_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     contract: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: number, document id, sha256

@@ -80,7 +80,7 @@ def test_keys_and_scopes(api: TestClient) -> None:
     assert api.get(path, headers=OTHER_DEALER).status_code == 404  # another partner's: not even confirmed
     assert api.get(path, headers=DEALER).status_code == 200 and api.get(path, headers=OFFICER).status_code == 200
     assert api.get("/v1/applications", headers=DEALER).status_code == 403  # the queue is for officers
-    decision = {"outcome": "approve", "officer_id": "o1"}
+    decision = {"outcome": "approve"}
     assert api.post(f"{path}/decision", json=decision, headers=DEALER).status_code == 403
 
 
@@ -120,14 +120,14 @@ def test_from_submission_to_signature(api: TestClient) -> None:
     app = _create(api)
     path = f"/v1/applications/{app['application_id']}"
     api.post(f"{path}/submit", json={}, headers=DEALER)
-    declined_without_reason = api.post(f"{path}/decision", json={"outcome": "decline", "officer_id": "o1"},
+    declined_without_reason = api.post(f"{path}/decision", json={"outcome": "decline"},
                                        headers=OFFICER)
     assert declined_without_reason.status_code == 422
-    approved = api.post(f"{path}/decision", json={"outcome": "approve", "officer_id": "o1",
+    approved = api.post(f"{path}/decision", json={"outcome": "approve",
                                                   "conditions": ["提供近6个月银行流水"]}, headers=OFFICER)
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     assert "提供近6个月银行流水" in approved.json()["customer_message"]
-    issued = api.post(f"{path}/contract", json={"officer_id": "o1"}, headers=OFFICER)
+    issued = api.post(f"{path}/contract", json={}, headers=OFFICER)
     assert issued.status_code == 200, issued.text
     contract = issued.json()["contract"]
     # The file itself stays behind the documents scope (or the customer's own session).
@@ -167,3 +167,58 @@ def test_the_openapi_document_lists_409_and_the_keys(api: TestClient) -> None:
         assert {"401", "403", "404", "409", "422", "429"} <= set(op["responses"]), step
         assert op["security"] == [{"APIKeyHeader": []}]
     assert {"404", "409"} <= set(schema["paths"]["/v1/applications"]["post"]["responses"])
+
+
+def _with_phone(phone: str) -> dict[str, Any]:
+    return {**BODY, "personal": {**BODY["personal"], "phone": phone}, "device_id": "sdk-device-0001"}
+
+
+def test_submission_runs_the_fraud_checks_for_staff_eyes_only(api: TestClient) -> None:
+    app = _create(api, _with_phone("13700000001"))
+    path = f"/v1/applications/{app['application_id']}"
+    submitted = api.post(f"{path}/submit", json={}, headers=DEALER)
+    assert submitted.status_code == 200 and submitted.json()["fraud"] is None  # the partner never sees it
+    fraud = api.get(path, headers=OFFICER).json()["fraud"]
+    assessment = fraud["assessment"]
+    assert assessment["decision"] in ("pass", "review") and 0 <= assessment["score"] <= 1
+    assert assessment["model_version"] and fraud["not_checked"] == []
+    submit = next(e for e in api.app.state.services.applications.store.events(app["application_id"])
+              if e.action == "submit")
+    assert submit.data["fraud"]["assessed"] is True and submit.data["fraud"]["decision"] == assessment["decision"]
+    assert "fraud" not in api.get(path, headers=DEALER).text.replace('"fraud":null', "")
+
+
+def test_a_fraud_decline_goes_to_an_officer_and_the_flagged_queue(api: TestClient) -> None:
+    # One ID number with three phone numbers in a month (一证多号): the checks recommend declining.
+    for phone in ("13800000011", "13800000012"):
+        _create(api, _with_phone(phone))
+    app = _create(api, _with_phone("13800000013"))
+    path = f"/v1/applications/{app['application_id']}"
+    submitted = api.post(f"{path}/submit", json={}, headers=DEALER).json()
+    assert submitted["status"] == "under_review"  # never declined by the score alone: a person decides
+    view = api.get(path, headers=OFFICER).json()
+    assert view["fraud"]["assessment"]["decision"] == "decline"
+    codes = [s["code"] for s in view["fraud"]["assessment"]["signals"]]
+    assert "VELOCITY_ID_PHONES_30D" in codes
+    review = next(e for e in view["events"] if e["action"] == "start_review")
+    assert review["actor"] == "system" and "VELOCITY_ID_PHONES_30D" in review["reason"]
+    flagged = api.get("/v1/applications", params={"fraud": "flagged", "status": ["submitted", "under_review"]},
+                      headers=OFFICER).json()
+    item = next(i for i in flagged["items"] if i["application_id"] == app["application_id"])
+    assert item["fraud_decision"] == "decline" and item["fraud_signals"][0]["zh"]
+    assert all(i["fraud_decision"] in ("review", "decline") for i in flagged["items"])
+    assert BORROWER.phone not in str(flagged)
+
+
+def test_the_officer_is_the_key_not_a_body_field(api: TestClient) -> None:
+    app = _create(api)
+    path = f"/v1/applications/{app['application_id']}"
+    api.post(f"{path}/submit", json={}, headers=DEALER)
+    spoofed = api.post(f"{path}/decision", json={"outcome": "approve", "officer_id": "someone-else"},
+                       headers=OFFICER)
+    assert spoofed.status_code == 422  # the body cannot name the officer
+    decided = api.post(f"{path}/decision", json={"outcome": "decline", "reasons": ["收入证明不足"]}, headers=OFFICER)
+    assert decided.status_code == 200
+    from assistant.documents.store import api_key_id
+
+    assert decided.json()["decision"]["officer_id"] == api_key_id("officer-1") != "officer-1"

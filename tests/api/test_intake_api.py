@@ -12,12 +12,14 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from assistant.api.app import create_app
+from assistant.domain.application_state import Actor
 from assistant.intake.cards import card_bytes, person_for_seed, render_card
 from assistant.intake.kinds import DocumentKind
 from assistant.services import Services
 from tests.api.conftest import KEY, tiny_settings
 from tests.conftest import TEST_API_KEY
 from tests.intake.conftest import pdf_bytes, png_bomb
+from tests.origination.conftest import BORROWER, TERMS
 
 QUOTE_ONLY = {"X-API-Key": "quote-only-key"}
 SEED = 77
@@ -27,11 +29,22 @@ SEED = 77
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = tiny_settings(tmp_path_factory.mktemp("intake"), api_keys=[TEST_API_KEY, "quote-only-key:quote"])
     with TestClient(create_app(settings, Services(settings)), raise_server_exceptions=False) as client:
+        _API[:] = [client]
         yield client
 
 
-def _url(application_id: str | None = None) -> str:
-    return f"/v1/applications/{application_id or uuid.uuid4().hex}/documents"
+def _application(api: TestClient, session_id: str | None = None) -> str:
+    """A real application (uploads go to one that exists), of ``session_id`` when given."""
+    record = api.app.state.services.applications.create(TERMS, actor=Actor("partner", "test"), channel="api",
+                                                        session_id=session_id)
+    return record.id
+
+
+def _url(application_id: str | None = None, api: TestClient | None = None) -> str:
+    return f"/v1/applications/{application_id or _application(api or _API[0])}/documents"
+
+
+_API: list[TestClient] = []
 
 
 def _post(api: TestClient, kind: str, data: bytes, *, headers: dict[str, str] | None = None,
@@ -53,7 +66,7 @@ def _error(response, status: int, code: str | None = None) -> str:
 
 def test_a_card_is_read_masked_and_cross_checked(api: TestClient) -> None:
     person = person_for_seed(SEED)
-    application_id = uuid.uuid4().hex
+    application_id = _application(api)
     image = card_bytes(render_card(DocumentKind.ID_CARD_FRONT, person, seed=SEED))
     planted = "11010519491231002X"
     response = _post(api, "id_card_front", image, url=_url(application_id), applicant_name=person.name,
@@ -125,5 +138,32 @@ def test_access_needs_the_scope_or_the_customers_session(api: TestClient) -> Non
     _error(_post(api, "income_proof", pdf_bytes(), headers=QUOTE_ONLY), 403, "forbidden")
     _error(_post(api, "income_proof", pdf_bytes(), headers={"X-Session-ID": "no-such-session"}), 404, "not_found")
     session_id = api.post("/v1/chat", json={"message": "你好"}).json()["session_id"]
-    mine = _post(api, "income_proof", pdf_bytes(), headers={"X-Session-ID": session_id})
+    own = _application(api, session_id)
+    mine = _post(api, "income_proof", pdf_bytes(), headers={"X-Session-ID": session_id}, url=_url(own))
     assert mine.status_code == 201, mine.text
+    # Another session's application, or one no session made: the id alone gives no access.
+    _error(_post(api, "income_proof", pdf_bytes(), headers={"X-Session-ID": session_id}), 403, "forbidden")
+
+
+def test_an_upload_for_an_unknown_application_is_404(api: TestClient) -> None:
+    _error(_post(api, "income_proof", pdf_bytes(), url=_url(uuid.uuid4().hex)), 404, "not_found")
+    assert api.get(_url(uuid.uuid4().hex), headers=KEY).status_code == 404
+
+
+def test_the_cross_check_uses_the_applications_personal_data_and_the_upload_is_an_event(api: TestClient) -> None:
+    services = api.app.state.services
+    person = person_for_seed(SEED)
+    # The application names 张三 (BORROWER) with his ID number; the card is someone else's.
+    record = services.applications.create(TERMS, actor=Actor("partner", "test"), channel="api", personal=BORROWER)
+    services.applications.decide(services.applications.submit(record.id, actor=Actor("customer")).id,
+                                 "request_documents", officer_id="li.wei", documents=["身份证正面"])
+    image = card_bytes(render_card(DocumentKind.ID_CARD_FRONT, person, seed=SEED))
+    body = _post(api, "id_card_front", image, url=_url(record.id)).json()
+    codes = {m["code"] for m in body["mismatches"]}
+    assert {"DOC_ID_MISMATCH", "DOC_NAME_MISMATCH"} <= codes, body["mismatches"]
+    assert BORROWER.id_number not in str(body) and BORROWER.name not in str(body)
+    events = services.applications.store.events(record.id)
+    received = [e for e in events if e.action == "document_received"]
+    assert len(received) == 1 and received[0].data["requested"] is True
+    assert received[0].data["document_id"] == body["document_id"] and received[0].actor.kind == "partner"
+    assert "DOC_ID_MISMATCH" in received[0].data["mismatches"]

@@ -59,7 +59,7 @@ def test_the_desk_with_a_copilot_key_in_the_header(staff: TestClient) -> None:
     assert staff.get("/desk", headers={"X-API-Key": "guessed"}).status_code == 401
 
 
-def test_the_desk_login_sets_an_httponly_cookie_for_the_desk_only(tmp_path: Path) -> None:
+def test_the_desk_login_sets_an_httponly_strict_cookie(tmp_path: Path) -> None:
     settings = tiny_settings(tmp_path, api_keys=[f"{DESK_AGENT}:copilot", f"{PARTNER}:score"])
     with TestClient(create_app(settings, Services(settings))) as client:
         wrong = client.post("/desk/login", data={"key": PARTNER}, follow_redirects=False)
@@ -67,7 +67,7 @@ def test_the_desk_login_sets_an_httponly_cookie_for_the_desk_only(tmp_path: Path
         res = client.post("/desk/login", data={"key": DESK_AGENT}, follow_redirects=False)
         assert res.status_code == 303 and res.headers["location"] == "/desk"
         cookie = res.headers["set-cookie"]
-        assert "desk_key=" in cookie and "HttpOnly" in cookie and "Path=/desk" in cookie
+        assert "desk_key=" in cookie and "HttpOnly" in cookie and "Path=/;" in cookie
         assert "samesite=strict" in cookie.lower()
         page = client.get("/desk")  # the cookie is sent back by the client
         assert page.status_code == 200 and 'id="transcript"' in page.text and DESK_AGENT not in page.text
@@ -87,3 +87,24 @@ def test_with_no_keys_configured_staff_routes_are_closed_and_open_routes_open(tm
         assert client.post("/v1/quote", json=QUOTE).status_code == 200
         assert client.get("/").status_code == 200  # the customer's web chat
         assert client.get("/health").status_code == 200
+
+
+def test_the_desk_cookie_opens_the_workbench_and_its_api_for_an_underwriting_key(tmp_path: Path) -> None:
+    settings = tiny_settings(tmp_path, api_keys=["officer-key:underwriting", f"{PARTNER}:score"])
+    with TestClient(create_app(settings, Services(settings))) as client:
+        assert client.get("/v1/applications").status_code == 401  # no cookie yet
+        res = client.post("/desk/login", data={"key": "officer-key"}, follow_redirects=False)
+        assert res.status_code == 303
+        page = client.get("/desk")
+        assert page.status_code == 200 and 'id="workbench"' in page.text and 'id="transcript"' not in page.text
+        assert client.get("/v1/applications?status=submitted").status_code == 200  # the cookie is the key
+        assert client.get("/v1/handoffs").status_code == 200
+        assert client.get("/v1/applications", headers={"X-API-Key": PARTNER}).status_code == 403  # a header wins
+
+
+def test_handed_off_chats_are_listed_for_the_desk(staff: TestClient) -> None:
+    session_id = staff.post("/v1/chat", json={"message": "转人工"}).json()["session_id"]
+    assert staff.get("/v1/handoffs").status_code == 401
+    assert staff.get("/v1/handoffs", headers={"X-API-Key": PARTNER}).status_code == 403
+    items = staff.get("/v1/handoffs", headers={"X-API-Key": DESK_AGENT}).json()
+    assert session_id in [i["session_id"] for i in items]

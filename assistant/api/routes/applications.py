@@ -15,7 +15,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assistant.api.deps import check_api_key, get_services, require_scope
+from assistant.api.deps import check_api_key, get_services, open_access, presented_key, require_scope
 from assistant.apikeys import parse_api_keys
 from assistant.documents.store import api_key_id
 from assistant.domain.application_state import Actor, Status
@@ -46,17 +46,19 @@ class Caller:
 
 
 def caller(request: Request) -> Caller:
-    """A key with the ``underwriting`` scope (staff) or the ``applications`` scope (partner)."""
-    key = request.headers.get("x-api-key", "")
+    """A key with the ``underwriting`` scope (staff) or the ``applications`` scope (partner); from a browser,
+    the officer desk's login cookie (see :func:`assistant.api.deps.presented_key`)."""
+    key = presented_key(request)
     keys = parse_api_keys(get_services(request).settings.api_keys)
     scopes = keys.get(key, frozenset()) if key else frozenset()
     staff = key in keys and (scopes is None or STAFF_SCOPE in scopes)
-    check_api_key(request, STAFF_SCOPE if staff else PARTNER_SCOPE)
+    check_api_key(request, STAFF_SCOPE if staff else PARTNER_SCOPE, key=key or None)
     return Caller(key_id=api_key_id(key), staff=staff)
 
 
 caller.access = ("key", PARTNER_SCOPE)  # type: ignore[attr-defined]  # read by api/openapi.py
-STAFF = [Depends(require_scope(STAFF_SCOPE))]
+require_staff = require_scope(STAFF_SCOPE)
+STAFF = [Depends(require_staff)]
 
 
 def _visible(request: Request, application_id: str, who: Caller) -> ApplicationRecord:
@@ -86,6 +88,8 @@ class CreateApplication(BaseModel):
     personal: PersonalData | None = None
     consents: list[ConsentIn] = Field(default_factory=list, max_length=10)
     channel: Literal["api", "app", "web", "wechat"] = "api"
+    device_id: str | None = Field(default=None, pattern=r"^[\x21-\x7e]{8,128}$",
+                                  description="The submitting device's fingerprint (kept only as a keyed hash)")
 
     @model_validator(mode="after")
     def _one_source(self) -> CreateApplication:
@@ -133,14 +137,15 @@ def post_application(body: CreateApplication, request: Request, response: Respon
     if body.session_id is not None:
         record, created = service.create_from_session(body.session_id, actor=actor, channel=body.channel,
                                                       personal=body.personal, consents=body.consents,
-                                                      api_key_id=who.key_id)
+                                                      api_key_id=who.key_id, device_id=body.device_id)
         if not created:
             response.status_code = 200
     else:
         assert body.terms is not None  # the validator
         record = service.create(body.terms, actor=actor, channel=body.channel,
                                 profile=(body.profile or ApplicantProfile()).model_dump(mode="json", exclude_none=True),
-                                personal=body.personal, consents=body.consents, api_key_id=who.key_id)
+                                personal=body.personal, consents=body.consents, api_key_id=who.key_id,
+                                device_id=body.device_id)
     return _view(request, record, who)
 
 
@@ -210,7 +215,6 @@ class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal["approve", "decline", "request_documents"]
-    officer_id: str = Field(min_length=1, max_length=64, description="The deciding officer's staff id")
     conditions: list[str] = Items
     reasons: list[str] = Items
     documents: list[str] = Items
@@ -230,31 +234,63 @@ class ContractBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    officer_id: str = Field(min_length=1, max_length=64)
     personal: PersonalData | None = None
     version: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
-@router.post("/v1/applications/{application_id}/decision", response_model=ApplicationView, dependencies=STAFF)
-def post_decision(application_id: str, body: DecisionBody, request: Request) -> ApplicationView:
-    """Approve (with conditions), decline (with reasons) or request documents."""
+@router.post("/v1/applications/{application_id}/decision", response_model=ApplicationView)
+def post_decision(application_id: str, body: DecisionBody, request: Request,
+                  key: str = Depends(require_staff)) -> ApplicationView:
+    """Approve (with conditions), decline (with reasons: the customer reads them as the explanation of the
+    decision) or request documents. The officer is the caller's key (its id), never a field of the body."""
     record = get_services(request).applications.decide(
-        application_id, body.outcome, officer_id=body.officer_id, version=body.version, conditions=body.conditions,
+        application_id, body.outcome, officer_id=api_key_id(key), version=body.version, conditions=body.conditions,
         reasons=body.reasons, documents=body.documents, note=body.note)
     return _view(request, record)
 
 
-@router.post("/v1/applications/{application_id}/contract", response_model=ApplicationView, dependencies=STAFF)
-def post_contract(application_id: str, body: ContractBody, request: Request) -> ApplicationView:
-    """Issue the loan contract (PDF) of an approved application."""
+@router.post("/v1/applications/{application_id}/contract", response_model=ApplicationView)
+def post_contract(application_id: str, body: ContractBody, request: Request,
+                  key: str = Depends(require_staff)) -> ApplicationView:
+    """Issue the loan contract (PDF) of an approved application (the officer: the caller's key id)."""
     record = get_services(request).applications.issue_contract(
-        application_id, actor=Actor("officer", body.officer_id), personal=body.personal, version=body.version)
+        application_id, actor=Actor("officer", api_key_id(key)), personal=body.personal, version=body.version)
     return _view(request, record)
 
 
 @router.get("/v1/applications", response_model=QueuePage, dependencies=STAFF)
-def get_queue(request: Request, status: Status | None = None, limit: int = Query(50, ge=1, le=200),
+def get_queue(request: Request, status: list[Status] | None = Query(None, max_length=8),
+              fraud: Literal["flagged"] | None = None, limit: int = Query(50, ge=1, le=200),
               offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Any:
-    """The officer desk's queue: applications in ``status``, oldest first, paged."""
-    records, total = get_services(request).applications.store.queue(status, limit=limit, offset=offset)
+    """The officer desk's queue: applications in ``status`` (repeat it for several), oldest first, paged;
+    ``fraud=flagged``: only those the anti-fraud checks sent to review or recommended declining."""
+    records, total = get_services(request).applications.store.queue(status, limit=limit, offset=offset,
+                                                                    fraud_flagged=fraud == "flagged")
     return QueuePage(items=[queue_item(r) for r in records], total=total, limit=limit, offset=offset)
+
+
+# ---------------------------------------------------------------------------------------------- customer
+class SessionApplication(BaseModel):
+    """The chat session's application as its customer may see it: no risk, no fraud, no personal data."""
+
+    application_id: str
+    reference: str
+    status: str
+    status_label_zh: str
+    customer_message: str
+
+
+@router.get("/v1/chat/{session_id}/application", response_model=SessionApplication,
+            dependencies=[Depends(open_access("chat"))])
+def get_session_application(session_id: str, request: Request, lang: Literal["zh", "en"] = "zh") -> Any:
+    """The newest application of this chat session (the session id is the customer's bearer of access);
+    404 when the session has none yet — the web chat then says to finish an application first."""
+    services = get_services(request)
+    if len(session_id) > 64 or not services.session_store.exists(session_id):
+        raise NotFound("会话不存在或已过期", "no such session, or it has expired")
+    record = services.applications.latest_for_session(session_id)
+    if record is None:
+        raise NotFound("该会话还没有贷款申请", "this session has no loan application yet", code="no_application")
+    view = application_view(record, staff=False, message=services.applications.customer_status(record, lang))
+    return SessionApplication(application_id=view.application_id, reference=view.reference, status=view.status,
+                              status_label_zh=view.status_label_zh, customer_message=view.customer_message or "")

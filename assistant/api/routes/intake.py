@@ -2,7 +2,10 @@
 and ``file``); ``GET`` lists an application's documents.
 
 Access: upload with an API key with the ``intake`` scope (a partner: the dealer's desk), or by the
-customer's own chat session (``X-Session-ID``: it must exist). Listing is for keys with the scope only.
+customer's own chat session (``X-Session-ID``: it must exist, and the application must be that session's —
+403 otherwise). An unknown application is a 404. Each upload is recorded on the application (an event,
+``requested`` when it answers an officer's request for documents). Listing: keys with the ``intake``
+or ``underwriting`` scope.
 Answers show read fields masked (ID number ``110***********1234``, name ``张*``); the stored file and the
 full fields stay encrypted in the database.
 """
@@ -16,9 +19,10 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from assistant.api.deps import check_api_key, client_address, enforce_rate_limit, get_services, require_scope
+from assistant.api.deps import check_api_key, client_address, enforce_rate_limit, get_services
 from assistant.documents.store import api_key_id
-from assistant.errors import NotFound, PayloadTooLarge, Unauthorized
+from assistant.domain.application_state import Actor
+from assistant.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from assistant.intake.crosscheck import Mismatch, StatedApplicant
 from assistant.intake.service import AttachedDocument, check_application_id, masked_fields
 
@@ -114,8 +118,16 @@ async def post_application_document(
     if len(data) > limit:
         raise PayloadTooLarge(f"文件过大（上限{limit / 1048576:.0f} MB）", f"the file is too large (limit "
                               f"{limit / 1048576:.0f} MB)", code="file_too_large")
-    stated = (StatedApplicant(name=applicant_name, id_number=applicant_id_number)
-              if applicant_name or applicant_id_number else None)
+    record = await run_in_threadpool(services.applications.get, application_id)  # 404 for an unknown id
+    if session_id is not None and record.session_id != session_id:
+        # A chat session uploads to its own application only (the id alone is not a bearer of access).
+        raise Forbidden("只能为本会话的申请上传材料", "a chat session may upload only to its own application")
+    # The cross-check compares the card with what the application holds; the form's fields only fill in
+    # what it does not (an application made without personal data).
+    personal = record.personal
+    name = (personal.name if personal else None) or applicant_name
+    number = (personal.id_number if personal else None) or applicant_id_number
+    stated = StatedApplicant(name=name, id_number=number) if name or number else None
     # OCR takes a second or more of CPU: off the event loop.
     attached = await run_in_threadpool(_attach_and_audit, services, application_id, kind, data,
                                        file.content_type, stated, session_id, key_id)
@@ -134,15 +146,35 @@ def _attach_and_audit(services: Any, application_id: str, kind: str, data: bytes
     if key_id:
         entry["api_key_id"] = key_id
     services.audit.record("document_received", session_id, entry)
+    actor = Actor("partner", key_id) if key_id else Actor("customer")
+    services.applications.document_received(application_id, kind=attached.kind.value,
+                                            document_id=attached.document_id,
+                                            mismatches=[m.code for m in attached.mismatches], actor=actor)
     return attached
 
 
-@router.get(UPLOAD_PATH, response_model=IntakeListOut, dependencies=[Depends(require_scope(SCOPE))])
+def _lister(request: Request) -> str:
+    """A key with the ``intake`` scope (the dealer's desk) or ``underwriting`` (a loan officer, also from the
+    desk's login cookie)."""
+    try:
+        return check_api_key(request, SCOPE)
+    except Forbidden:
+        return check_api_key(request, "underwriting")
+
+
+_lister.access = ("key", SCOPE)  # type: ignore[attr-defined]  # read by api/openapi.py
+
+
+@router.get(UPLOAD_PATH, response_model=IntakeListOut, dependencies=[Depends(_lister)])
 def get_application_documents(application_id: str, request: Request) -> Any:
-    """The application's documents (masked fields) and the findings across its cards, as of today."""
-    intake = get_services(request).intake
+    """The application's documents (masked fields) and the findings across its cards and against the
+    application's personal data, as of today."""
+    services = get_services(request)
+    intake = services.intake
     check_application_id(application_id)
+    personal = services.applications.get(application_id).personal  # 404 for an unknown application
+    stated = StatedApplicant(name=personal.name, id_number=personal.id_number) if personal else None
     docs = intake.documents(application_id)
-    findings = intake.mismatches(application_id, None, dt.date.today())
+    findings = intake.mismatches(application_id, stated, dt.date.today())
     return IntakeListOut(application_id=application_id, documents=[IntakeDocumentOut.of(d) for d in docs],
                          mismatches=[MismatchOut.of(m) for m in findings])

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from assistant import __version__
-from assistant.api.deps import check_api_key
+from assistant.api.deps import DESK_COOKIE, check_api_key
 from assistant.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from assistant.web import STATIC_DIR, TEMPLATES_DIR
 
@@ -20,7 +20,7 @@ router = APIRouter(tags=["web"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 DESK_SCOPE = "copilot"
-DESK_COOKIE = "desk_key"
+WORKBENCH_SCOPE = "underwriting"
 _MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                 ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
 
@@ -46,21 +46,38 @@ def chat_page(request: Request) -> HTMLResponse:
                                                              "placeholders": PLACEHOLDERS})
 
 
+def _desk_scopes(request: Request, key: str) -> dict[str, bool]:
+    """Which parts of the desk ``key`` opens: the copilot (``copilot``), the officer workbench
+    (``underwriting``); Unauthorized for an unknown key, Forbidden when it opens neither."""
+    opened: dict[str, bool] = {}
+    for part, scope in (("copilot", DESK_SCOPE), ("workbench", WORKBENCH_SCOPE)):
+        try:
+            check_api_key(request, scope, key=key)
+            opened[part] = True
+        except Forbidden:
+            opened[part] = False
+    if not any(opened.values()):
+        raise Forbidden(f"该API密钥无权访问坐席台（需要 {DESK_SCOPE} 或 {WORKBENCH_SCOPE} 权限）",
+                        f"this API key has neither the '{DESK_SCOPE}' nor the '{WORKBENCH_SCOPE}' scope")
+    return opened
+
+
 @router.get("/desk", response_class=HTMLResponse)
 def desk_page(request: Request) -> Response:
-    """The call-centre agent desk (the copilot), for staff: a key with the ``copilot`` scope in ``X-API-Key``
-    or, from a browser, the cookie its login form sets; otherwise the login form (401). The key is never
-    served back: the page reads the one typed into the form from this tab's sessionStorage."""
+    """The desk, for staff: the call-centre copilot (key scope ``copilot``) and the loan officer's workbench
+    (``underwriting``) — a key in ``X-API-Key`` or, from a browser, the cookie its login form sets; otherwise
+    the login form (401). The key is never served back: the copilot reads the one typed into the form from
+    this tab's sessionStorage, the workbench's API calls carry the HttpOnly cookie."""
     if request.headers.get("x-api-key"):
-        check_api_key(request, DESK_SCOPE)
+        opened = _desk_scopes(request, request.headers["x-api-key"])
     elif request.cookies.get(DESK_COOKIE):
         try:
-            check_api_key(request, DESK_SCOPE, key=request.cookies[DESK_COOKIE])
+            opened = _desk_scopes(request, request.cookies[DESK_COOKIE])
         except (Unauthorized, Forbidden) as exc:  # a key revoked since the login: log in again
             return _desk_login(request, exc.message)
     else:
         return _desk_login(request, "")
-    return templates.TemplateResponse(request, "desk.html", {"version": __version__})
+    return templates.TemplateResponse(request, "desk.html", {"version": __version__, **opened})
 
 
 def _desk_login(request: Request, error: str) -> HTMLResponse:
@@ -70,17 +87,19 @@ def _desk_login(request: Request, error: str) -> HTMLResponse:
 
 @router.post("/desk/login")
 async def desk_login(request: Request) -> Response:
-    """Check the key from the login form, then keep it in an HttpOnly cookie scoped to ``/desk``."""
+    """Check the key from the login form, then keep it in an HttpOnly cookie."""
     body = (await request.body()).decode("utf-8", "replace")
     key = (parse_qs(body).get("key") or [""])[0].strip()
     try:
         if not key:
             raise InvalidInput("请输入API密钥", "enter an API key")
-        check_api_key(request, DESK_SCOPE, key=key)
+        _desk_scopes(request, key)
     except (InvalidInput, Unauthorized, Forbidden) as exc:
         return _desk_login(request, exc.message)
     response = RedirectResponse("/desk", status_code=303)
-    response.set_cookie(DESK_COOKIE, key, httponly=True, samesite="strict", path="/desk",
+    # Path "/": the workbench calls the JSON API (/v1/applications…) with it. HttpOnly keeps it from
+    # scripts, SameSite=Strict from other sites' requests (no cross-site form can act as the officer).
+    response.set_cookie(DESK_COOKIE, key, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https", max_age=8 * 3600)
     return response
 

@@ -191,5 +191,54 @@
   document.querySelectorAll("#suggestions .chip").forEach((chip) =>
     chip.addEventListener("click", () => send(chip.dataset.text)));
 
+  /* Upload an ID card / driving licence photo to this session's application (the intake endpoint, with
+     the session as the bearer): the reply names the fields read (masked) and any mismatch in plain words. */
+  const uploadRow = document.getElementById("upload-row");
+  const uploadFile = document.getElementById("upload-file");
+  const KIND_ZH = { id_card_front: "身份证人像面", id_card_back: "身份证国徽面", driving_licence: "驾驶证" };
+  const FIELD_ZH = { name: "姓名", sex: "性别", ethnicity: "民族", birth_date: "出生日期", address: "住址",
+    id_number: "身份证号", issuer: "签发机关", valid_from: "有效期起", valid_to: "有效期至",
+    licence_number: "驾驶证号", vehicle_class: "准驾车型" };
+  document.getElementById("upload").addEventListener("click", () => {
+    uploadRow.hidden = !uploadRow.hidden;
+    if (!uploadRow.hidden) uploadFile.focus();
+  });
+
+  async function upload(file) {
+    started(true);
+    const kind = document.getElementById("upload-kind").value;
+    bubble("customer", `上传${KIND_ZH[kind]}：${file.name}`);
+    const node = bubble("assistant upload-note", "正在识别证件，请稍候…");
+    scrollDown(true);
+    const say = (text) => { node.querySelector(".bubble").textContent = text; };
+    try {
+      if (!sessionId) throw new Error("您还没有贷款申请。请先在对话中选好方案并提交申请，再上传证件。");
+      const found = await fetch(`/v1/chat/${encodeURIComponent(sessionId)}/application`);
+      if (found.status === 404) throw new Error("您还没有贷款申请。请先在对话中选好方案并提交申请，再上传证件。");
+      const app = await found.json();
+      if (!found.ok) throw new Error(errorMessage(app, found.status));
+      const form = new FormData();
+      form.append("kind", kind);
+      form.append("file", file);
+      const res = await fetch(`/v1/applications/${app.application_id}/documents`,
+        { method: "POST", headers: { "X-Session-ID": sessionId }, body: form });
+      const doc = await res.json();
+      if (!res.ok) throw new Error(errorMessage(doc, res.status));
+      const fields = Object.entries(doc.fields).map(([k, v]) => `${FIELD_ZH[k] || k}：${v}`).join("；");
+      const problems = doc.mismatches.map((m) => m.message.split(" / ")[0]);
+      say([`已收到您的${KIND_ZH[kind]}（申请编号${app.reference}）。`,
+        fields ? `识别到：${fields}。` : "未能识别出证件上的文字，请在光线充足处重新拍摄。",
+        problems.length ? `请注意：${problems.join("；")}。审核专员会与您核对。` : "证件信息与申请一致。",
+      ].join("\n"));
+      node.dataset.documentId = doc.document_id;
+    } catch (err) {
+      node.classList.add("error");
+      say(err.message);
+    } finally {
+      uploadFile.value = "";
+    }
+  }
+  uploadFile.addEventListener("change", () => { if (uploadFile.files[0]) upload(uploadFile.files[0]); });
+
   restore();
 })();
