@@ -10,7 +10,8 @@ Access policy (partner vs customer):
 - staff endpoints need ``X-API-Key`` with their scope: ``/metrics`` (``metrics``), the agent desk page
   ``/desk`` (``copilot`` or ``underwriting``; from a browser, the key typed once into its login form is kept
   in an HttpOnly, SameSite=Strict cookie, which every keyed route accepts in place of the header — the
-  officer workbench calls ``/v1/applications`` with it), the loan book (``lifecycle``). With no keys configured they answer 401, like every keyed route.
+  officer workbench calls ``/v1/applications`` with it), the loan book (``lifecycle``). With no keys
+  configured they answer 401, like every keyed route.
 - partner endpoints need ``X-API-Key`` with the matching scope: ``score`` and ``match`` (the credit
   model and the dealer's offers are not for anonymous probing), ``copilot``, and ``documents`` when not
   asked by the customer's own session. Missing or unknown key → 401, key without the scope → 403, over
