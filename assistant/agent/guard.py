@@ -245,7 +245,9 @@ _RATE_WORD = re.compile(r"(利率|年化|费率|利息|年息|月息|息费|apr|
 _PRICE = re.compile(
     r"(月供|每月(还|付|只要|仅需|需|要|才)?|每个月(还|付|只要|仅需|需|要)|月付|月还|利率|费率|利息|monthly payment|"
     r"interest rate|per month|a month)"
-    r"[^。！？\n]{0,24}?\d[\d,]*(\.\d+)?\s*(元|块|万|千|k\b|w\b|%|％|yuan|cny|rmb|(?![\d.,]*\s*(日|号|期|次|天|个|月|年|倍|"
+    # a question or a list of terms ("分几期？常见的是12、24、36期") ends the price's reach
+    r"[^。！？?!\n]{0,24}?\d[\d,]*(\.\d+)?\s*(元|块|万|千|k\b|w\b|%|％|yuan|cny|rmb|"
+    r"(?![\d.,]*\s*(?:[、，,或和及]\s?\d+)*\s*(日|号|期|次|天|个|月|年|倍|"
     r"day|th|st|nd|rd|month|year|term)))",
     re.IGNORECASE,
 )
@@ -319,6 +321,10 @@ def _known(value: Decimal, figures: set[Decimal]) -> bool:
     return digits >= 3 and any(f and _sig_round(f, value) == value for f in figures)
 
 
+# "常见的是12、24、36、48或60期": a list of terms, however near a 还款 it stands
+_TERM_LIST = re.compile(r"(?:\s?[、,，或和及到至~-]\s?\d+)*\s?(?:期|个月|months?\b)")
+
+
 def _price_figures(prepared: str, quantities: list[Quantity]) -> list[Decimal]:
     """Values in the text that are prices, payments, fees or rates (not terms, years, counts or shares)."""
     out: list[Decimal] = []
@@ -330,7 +336,8 @@ def _price_figures(prepared: str, quantities: list[Quantity]) -> list[Decimal]:
         elif q.kind == "percent" and (_RATE_WORD.search(before) or _RATE_WORD.search(after)):
             out.append(q.value)
         elif (q.kind == "number" and _PRICE_WORD.search(before) and not re.match(r"\s?[-:：/]\d", after)
-              and not re.search(r"\d[-\s]$", before)):
+              and not re.search(r"\d[-\s]$", before)
+              and not _TERM_LIST.match(prepared, q.end)):
             # a bare number after 月供 / 每月 / fee ("每月1999即可"), not a phone or a time
             out.append(q.value)
     return out

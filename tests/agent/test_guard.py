@@ -71,6 +71,7 @@ def test_a_warning_in_one_clause_does_not_excuse_a_scam_in_the_next():
     "线上申请时请拍摄身份证正反面。",
     "Transferring you to a human agent now; I have shared a summary with them.",
     "Please update the address on your application form.",
+    "我们继续刚才的计算：请问想分几期还款？常见的是12、24或36期。",
 ])
 def test_contact_app_names_inside_ordinary_words_are_not_contacts(text: str):
     assert [f.code for f in check_text(text)] == []
