@@ -141,7 +141,7 @@ _CONTACT_ASK = re.compile(
     rf"(我|他|她|一下|下|我们的?)?.{{0,14}}{_CONTACT_APP}"
     # a handle: after a separator or 号/id, with a digit or _ in it, or right after a Chinese app name
     # ("signal strength" is not a handle, "line: fastloan_88" and "微信 fastloan" are)
-    rf"|{_CONTACT_APP}(\s*(号|号码|id)\s*[:：]?|\s*[:：])\s*[a-z][-_a-z0-9]{{5,19}}(?![a-z0-9])"
+    rf"|{_CONTACT_APP}(\s*[-–—,，(（]?\s*(号|号码|id)\s*[:：]?|\s*[:：])\s*[a-z][-_a-z0-9]{{5,19}}(?![a-z0-9])"
     rf"|{_CONTACT_APP}\s*(?=[a-z]*[-_0-9])[a-z][-_a-z0-9]{{5,19}}(?![a-z0-9])"
     rf"|(微信|薇信|威信|v信|扣扣|企鹅|钉钉|飞机)\s*[a-z][-_a-z0-9]{{5,19}}(?![a-z0-9])"
     rf"|{_CONTACT_APP}(号|号码)?\s*[:：]?\s*\d{{5,12}}"
