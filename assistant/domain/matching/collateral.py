@@ -11,7 +11,7 @@ from assistant.domain.matching.models import MatchPolicy, MatchProfile, Reason
 from assistant.domain.matching.profile import resolve
 from assistant.domain.matching.rules import affordability_reason, person_exclusions, product_terms
 from assistant.domain.money import Money, Rate, fen, percent_str, yuan_str
-from assistant.domain.quote import MAX_TERM_MONTHS, QuoteRequest, build_quote
+from assistant.domain.quote import MAX_TERM_MONTHS, QuoteRequest, build_quote, quote_figures
 from assistant.domain.regulation import Condition, ltv_cap
 
 
@@ -87,7 +87,6 @@ def collateral_offer(product: FinanceProduct, value: Decimal, vehicle_age: Decim
                     en=f"nominal rate {percent_str(rate)}, APR (IRR) {percent_str(q.apr)}")]
     return CollateralOffer(
         **base, loan_amount=amount, eligible=not reasons, reasons=reasons + notes,
-        monthly_payment=q.monthly_payment, apr=q.apr, apr_percent=percent_str(q.apr),
-        total_interest=q.total_interest, upfront_fees=q.upfront_fees, total_cost_of_credit=q.total_cost_of_credit,
+        **quote_figures(q, CollateralOffer.model_fields),
         required_monthly_income=fen((q.monthly_payment + r.debt_payments) / policy.affordability_share),
     )

@@ -11,7 +11,7 @@ from assistant.domain.matching.ranking import SHORTLIST, diverse_pick, rank_scor
 from assistant.domain.matching.rules import Listing, Terms, pair_terms
 from assistant.domain.matching.screening import Candidate, Screen, screen
 from assistant.domain.money import fen, percent_str, yuan_str
-from assistant.domain.quote import Quote, QuoteRequest, build_quote
+from assistant.domain.quote import Quote, QuoteRequest, build_quote, quote_figures
 from assistant.domain.regulation import Condition, LoanProposal, check_loan
 from assistant.domain.schedule import RateType
 
@@ -37,19 +37,12 @@ def price_offer(t: Terms, score: float, r: Resolved, policy: MatchPolicy) -> Off
         down_payment=t.down,
         loan_amount=t.loan,
         term_months=t.term,
-        monthly_payment=q.monthly_payment,
-        apr=q.apr,
-        apr_percent=percent_str(q.apr),
-        total_interest=q.total_interest,
-        upfront_fees=q.upfront_fees,
-        total_cost_of_credit=q.total_cost_of_credit,
-        total_paid=q.total_paid,
+        **quote_figures(q, Offer.model_fields),
         required_monthly_income=fen((max_payment + r.debt_payments) / policy.affordability_share),
         ltv=verdict.ltv,
         ltv_cap=t.cap,
         score=score,
         reasons=offer_reasons(t, q, r, policy, max_payment),
-        apr_convention=f"{q.apr_convention_zh} / {q.apr_convention_en}",
     )
 
 
