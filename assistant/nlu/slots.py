@@ -34,8 +34,10 @@ SLOT_NAMES: tuple[str, ...] = (
     "monthly_income", "quoted_rate", "rate_type", "body_type", "energy_type", "vehicle_condition", "brand",
     "city", "age", "vehicle_age_years", "mileage_km", "overdue_days", "repayment_method", "document_kind",
 )
-MONEY_SLOTS = frozenset({"budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income"})
-INT_SLOTS = MONEY_SLOTS | {"term_months", "age", "mileage_km", "overdue_days"}
+# The contract's money slots, the ones this extractor fills; the product's own (caps, debts, budget_min) are
+# read by the dialogue tracker above it, whose full set is ``agent.slot_schema.MONEY_SLOTS``.
+CONTRACT_MONEY_SLOTS = frozenset({"budget", "vehicle_price", "down_payment", "loan_amount", "monthly_income"})
+INT_SLOTS = CONTRACT_MONEY_SLOTS | {"term_months", "age", "mileage_km", "overdue_days"}
 FLOAT_SLOTS = frozenset({"down_payment_ratio", "quoted_rate", "vehicle_age_years"})
 ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "rate_type": ("flat", "nominal"),
@@ -378,9 +380,9 @@ def _money(ctx: _Context, i: int) -> None:
         slot = None
     weak = False
     if slot is None:
-        if q.kind == "number" and ctx.expected_slot not in MONEY_SLOTS:
+        if q.kind == "number" and ctx.expected_slot not in CONTRACT_MONEY_SLOTS:
             return  # a bare number with nothing around it is no amount
-        if ctx.expected_slot in MONEY_SLOTS:
+        if ctx.expected_slot in CONTRACT_MONEY_SLOTS:
             slot = ctx.expected_slot
         elif q.approx or limit or ctx.intent in (None, "car_recommendation", "product_inquiry"):
             slot = "budget"  # an amount said on its own, with nothing else known, is what they can spend
