@@ -26,6 +26,12 @@ def stream(monkeypatch: pytest.MonkeyPatch, restore_logging: None) -> io.StringI
     root = logging.getLogger()
     # pytest's capture handlers on the root would keep basicConfig from installing ours.
     monkeypatch.setattr(root, "handlers", [])
+    # A live uvicorn server earlier in the run leaves its own handlers on uvicorn's loggers, not propagating.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        lib = logging.getLogger(name)
+        monkeypatch.setattr(lib, "handlers", [])
+        monkeypatch.setattr(lib, "propagate", True)
+        monkeypatch.setattr(lib, "level", logging.NOTSET)
     configure_logging("INFO", json=True, stream=buffer)  # pytest swaps sys.stderr back for the call phase
     return buffer
 
