@@ -158,7 +158,10 @@ def configure_logging(level: str = "INFO", json: bool = True, stream: Any = None
         logging.basicConfig(level=level.upper(), handlers=[handler])
     else:
         logging.basicConfig(level=level.upper(), stream=out, format="%(levelname)s %(name)s %(message)s")
-    logging.captureWarnings(True)  # a library's warning is a log record too, not a bare line on stderr
+    # A library's warning is a log record too, not a bare line on stderr. Off first: a second call is a no-op
+    # otherwise, even after something (a warnings.catch_warnings block) put the original hook back.
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
     install_stdlib_masking()
 
 
