@@ -242,12 +242,14 @@ _PRICE_WORD = re.compile(
     re.IGNORECASE,
 )
 _RATE_WORD = re.compile(r"(利率|年化|费率|利息|年息|月息|息费|apr|rate|interest|irr)", re.IGNORECASE)
+# "12、24、36" / "24或36": further numbers of a list; whatever unit ends the list is the unit of each
+_MORE_NUMBERS = r"(?:\s?[、，,或和及到至~-]\s?\d+)*"
 _PRICE = re.compile(
     r"(月供|每月(还|付|只要|仅需|需|要|才)?|每个月(还|付|只要|仅需|需|要)|月付|月还|利率|费率|利息|monthly payment|"
     r"interest rate|per month|a month)"
     # a question or a list of terms ("分几期？常见的是12、24、36期") ends the price's reach
     r"[^。！？?!\n]{0,24}?\d[\d,]*(\.\d+)?\s*(元|块|万|千|k\b|w\b|%|％|yuan|cny|rmb|"
-    r"(?![\d.,]*\s*(?:[、，,或和及]\s?\d+)*\s*(日|号|期|次|天|个|月|年|倍|"
+    rf"(?![\d.,]*\s*{_MORE_NUMBERS}\s*(日|号|期|次|天|个|月|年|倍|"
     r"day|th|st|nd|rd|month|year|term)))",
     re.IGNORECASE,
 )
@@ -322,7 +324,7 @@ def _known(value: Decimal, figures: set[Decimal]) -> bool:
 
 
 # "常见的是12、24、36、48或60期": a list of terms, however near a 还款 it stands
-_TERM_LIST = re.compile(r"(?:\s?[、,，或和及到至~-]\s?\d+)*\s?(?:期|个月|months?\b)")
+_TERM_LIST = re.compile(rf"{_MORE_NUMBERS}\s?(?:期|个月|months?\b)")
 
 
 def _price_figures(prepared: str, quantities: list[Quantity]) -> list[Decimal]:

@@ -70,10 +70,23 @@ def load_known_bad(path: Path) -> KnownBadLists:
 
 
 def known_bad_from_settings(settings: Settings) -> KnownBadLists:
-    """The lists named by ``settings.fraud_known_bad_path``, or empty lists when none is configured."""
-    if settings.fraud_known_bad_path is None:
+    """The lists named by ``settings.fraud_known_bad_path``, or empty lists when none is configured.
+
+    Read once per version of the file (every submission asks): an edited list is picked up by its new
+    modification time and size, without re-reading and re-validating it on each application."""
+    path = settings.fraud_known_bad_path
+    if path is None:
         return KnownBadLists()
-    return load_known_bad(settings.fraud_known_bad_path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_known_bad(path)  # the loader's own bilingual error names the missing file
+    return _known_bad_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _known_bad_version(path: Path, _mtime_ns: int, _size: int) -> KnownBadLists:
+    return load_known_bad(path)
 
 
 def load_model(path: Path = MODEL_PATH) -> FraudModel:

@@ -53,3 +53,12 @@ def test_the_shipped_model_loads_and_a_broken_one_is_refused(tmp_path):
     with pytest.raises(ConfigurationError, match="fraud model file"):
         load_model(write(tmp_path, {"version": "x", "intercept": 0, "weights": {}, "review_at": 0.1,
                                     "decline_at": 0.5}))
+
+
+def test_the_lists_are_read_once_per_version_of_the_file(tmp_path) -> None:
+    path = write(tmp_path, {"id_hashes": [h("a")]})
+    settings = Settings(_env_file=None, fraud_known_bad_path=path)  # type: ignore[call-arg]
+    first = known_bad_from_settings(settings)
+    assert known_bad_from_settings(settings) is first  # no re-read per submission
+    write(tmp_path, {"id_hashes": [h("a"), h("b")]})
+    assert h("b") in known_bad_from_settings(settings).id_hashes  # an edited list is picked up
